@@ -1,0 +1,1 @@
+"""Tabletalk's behaviour: everything the pages call. Never imports streamlit."""
