@@ -110,3 +110,12 @@ def user_id(make_user) -> uuid.UUID:
 @pytest.fixture
 def other_user_id(make_user) -> uuid.UUID:
     return make_user("mallory@example.com")
+
+
+@pytest.fixture(autouse=True)
+def fast_bcrypt(monkeypatch):
+    """Real bcrypt, at the lowest cost, so the suite stays quick."""
+    import core.auth
+
+    monkeypatch.setattr(core.auth, "BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr(core.auth, "_DUMMY_HASH", None)
