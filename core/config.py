@@ -115,9 +115,7 @@ _bool.allowed = "true or false"  # type: ignore[attr-defined]
 def _memory(value: str) -> str:
     import re
 
-    if not re.fullmatch(
-        r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.I
-    ):
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip(), re.I):
         raise ValueError
     return value.strip()
 
@@ -182,9 +180,7 @@ def load_settings(
     """Environment variables win over ``.env``; ``MAIN_DATABASE_URL`` is an alias."""
     source: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
-        source.update(
-            {k: v for k, v in dotenv_values(env_file).items() if v is not None}
-        )
+        source.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     source.update(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
     for field in fields(Settings):

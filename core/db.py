@@ -58,9 +58,7 @@ def migrate(engine: Engine) -> None:
             command.upgrade(cfg, "head")
             conn.commit()
         finally:
-            conn.execute(
-                text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID}
-            )
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
             conn.commit()
 
 

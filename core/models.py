@@ -32,9 +32,7 @@ def _uuid_pk() -> Mapped[uuid.UUID]:
 
 
 def _created() -> Mapped[datetime]:
-    return mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
 
 
 def _owner(table: str) -> Mapped[uuid.UUID]:
@@ -48,9 +46,7 @@ def _owner(table: str) -> Mapped[uuid.UUID]:
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (
-        Index("users_email_lower_key", text("lower(email)"), unique=True),
-    )
+    __table_args__ = (Index("users_email_lower_key", text("lower(email)"), unique=True),)
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     email: Mapped[str] = mapped_column(String(320), nullable=False)
@@ -65,9 +61,7 @@ class AuthSession(Base):
     user_id: Mapped[uuid.UUID] = _owner("users")
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     created_at: Mapped[datetime] = _created()
-    expires_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False
-    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -113,9 +107,7 @@ class Message(Base):
 
 class Dataset(Base):
     __tablename__ = "datasets"
-    __table_args__ = (
-        Index("datasets_chat_table_key", "chat_id", "table_name", unique=True),
-    )
+    __table_args__ = (Index("datasets_chat_table_key", "chat_id", "table_name", unique=True),)
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     chat_id: Mapped[uuid.UUID] = _owner("chats")

@@ -8,8 +8,6 @@ connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("Run migrations through `python -m core migrate`.")
 
-context.configure(
-    connection=connection, target_metadata=Base.metadata, compare_type=True
-)
+context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
 with context.begin_transaction():
     context.run_migrations()
