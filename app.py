@@ -27,7 +27,7 @@ if __name__ == "__main__":
 
     if user is None:
         st.session_state.pop("user_id", None)
-        pages = [st.Page("pages/login.py", title="Sign in", icon=":material/login:")]
+        pages = [st.Page("views/login.py", title="Sign in", icon=":material/login:")]
     else:
         if st.session_state.get("user_id") != user.id:
             st.session_state.clear()
@@ -35,9 +35,9 @@ if __name__ == "__main__":
         sidebar.ensure_chat(user.id)
         sidebar.render(user)
         pages = [
-            st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
-            st.Page("pages/data.py", title="Data", icon=":material/table:"),
-            st.Page("pages/account.py", title="Account", icon=":material/person:"),
+            st.Page("views/chat.py", title="Chat", icon=":material/chat:", default=True),
+            st.Page("views/data.py", title="Data", icon=":material/table:"),
+            st.Page("views/account.py", title="Account", icon=":material/person:"),
         ]
     st.navigation(pages, position="top").run()
 else:
