@@ -19,9 +19,10 @@ Scripting — ``fake.script(*replies)`` appends to a queue; each chat request ta
 
 - a ``str`` or ``Reply.text(content, usage=(prompt, completion) | None)``: the model's message.
   ``usage`` defaults to rough counts (characters / 4); ``None`` leaves usage out.
-- ``Reply.error(status, message=None, code=None)``: an OpenAI-style error body
-  ``{"error": {"message", "type", "param", "code"}}``; 401, 403, 404 (``model_not_found``),
-  429, 500 and 503 get realistic defaults.
+- ``Reply.error(status, message=None, code=None, retry_after=None)``: an OpenAI-style error
+  body ``{"error": {"message", "type", "param", "code"}}`` (and a ``Retry-After`` header when
+  given); 400, 401, 403, 404 (``model_not_found``), 429, 500 and 503 get realistic defaults.
+  ``Reply.error(429, code="insufficient_quota")`` is OpenAI's "out of credit".
 - ``Reply.garbage(body=...)``: status 200 with a body that is not JSON.
 - ``Reply.drop(after_chunks=0, content="")``: close the connection without an answer (or, for
   a streamed request, after sending that many word chunks of ``content``).
@@ -93,6 +94,7 @@ class Reply:
     delay_s: float = 0.0
     after_chunks: int = 0
     body: bytes = b""
+    retry_after: float | None = None
 
     @classmethod
     def text(
@@ -106,9 +108,22 @@ class Reply:
 
     @classmethod
     def error(
-        cls, status: int, message: str | None = None, code: str | None = None, delay_s: float = 0
+        cls,
+        status: int,
+        message: str | None = None,
+        code: str | None = None,
+        *,
+        retry_after: float | None = None,
+        delay_s: float = 0,
     ) -> Reply:
-        return cls("error", status=status, message=message, code=code, delay_s=delay_s)
+        return cls(
+            "error",
+            status=status,
+            message=message,
+            code=code,
+            retry_after=retry_after,
+            delay_s=delay_s,
+        )
 
     @classmethod
     def garbage(cls, body: bytes = b"<html>502 Bad Gateway</html>", delay_s: float = 0) -> Reply:
@@ -363,13 +378,21 @@ class _Handler(BaseHTTPRequestHandler):
             reply.status, ("Error.", "invalid_request_error", "")
         )
         message = (reply.message or message).replace("{model}", str(request.model))
-        self._send_json(reply.status, _error_body(message, kind, reply.code or code or None))
+        headers = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
+        body = _error_body(message, kind, reply.code or code or None)
+        self._send_json(reply.status, body, headers)
 
-    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
-        self._send_bytes(status, json.dumps(payload).encode(), "application/json")
+    def _send_json(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_bytes(status, json.dumps(payload).encode(), "application/json", headers)
 
-    def _send_bytes(self, status: int, body: bytes, content_type: str) -> None:
+    def _send_bytes(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
