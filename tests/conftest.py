@@ -20,7 +20,6 @@ from core.config import Settings
 from core.db import embedded_database_url, make_engine, migrate
 from core.models import Base, User
 
-
 TEST_PASSWORD = "correct horse battery"
 
 

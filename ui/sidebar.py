@@ -6,6 +6,7 @@ import streamlit as st
 
 from core import chats
 from ui import context, errors
+from ui.logout import logout_button
 
 
 def _open(chat_id) -> None:
@@ -46,4 +47,4 @@ def render(user) -> None:
             )
         st.divider()
         st.caption(f"Signed in as `{user.email}`")
-        st.link_button("Sign out", "/auth/logout", icon=":material/logout:", width="stretch")
+        logout_button()

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core import auth, datasets_files
 from ui import context, errors
+from ui.logout import logout_button
 
 st.title("Account")
 uid = context.user_id()
@@ -28,7 +29,7 @@ if submitted:
             with context.db() as session:
                 auth.change_password(session, uid, current, new)
             st.success("Password changed. You are signed out everywhere; sign in again.")
-            st.link_button("Sign in again", "/auth/logout")
+            logout_button("Sign in again")
 
 st.subheader("Delete account")
 st.caption(
@@ -47,4 +48,4 @@ if delete:
                 paths = auth.delete_account(session, uid, password)
             datasets_files.remove_files(paths)
             st.success("Your account was deleted.")
-            st.link_button("Leave", "/auth/logout")
+            logout_button("Leave")

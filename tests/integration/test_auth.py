@@ -71,7 +71,8 @@ def test_sign_in_returns_a_token_whose_hash_only_is_stored(db):
 
 
 @pytest.mark.parametrize(
-    ("email", "password"), [("alice@example.com", "wrong password"), ("nobody@example.com", PASSWORD)]
+    ("email", "password"),
+    [("alice@example.com", "wrong password"), ("nobody@example.com", PASSWORD)],
 )
 def test_wrong_password_and_unknown_email_get_the_same_message(db, email, password):
     auth.register(db, "alice@example.com", PASSWORD)
@@ -127,9 +128,7 @@ def test_throttling_is_per_email_and_ends_after_the_window(db):
         with pytest.raises(AuthError):
             auth.sign_in(db, _settings(), "alice@example.com", "nope nope")
     assert auth.sign_in(db, _settings(), "bob@example.com", PASSWORD).token
-    db.execute(
-        update(LoginAttempt).values(created_at=datetime.now(UTC) - timedelta(minutes=16))
-    )
+    db.execute(update(LoginAttempt).values(created_at=datetime.now(UTC) - timedelta(minutes=16)))
     assert auth.sign_in(db, _settings(), "alice@example.com", PASSWORD).token
 
 

@@ -55,7 +55,12 @@ def test_cookie_is_secure_when_configured(secure_client):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"origin": "http://evil.example"}, {"origin": "null"}, {"origin": "http://testserver.evil"}],
+    [
+        {},
+        {"origin": "http://evil.example"},
+        {"origin": "null"},
+        {"origin": "http://testserver.evil"},
+    ],
 )
 @pytest.mark.parametrize("path", ["/auth/login", "/auth/register"])
 def test_posts_from_another_origin_are_refused(client, path, headers):

@@ -126,9 +126,10 @@ def test_every_public_chat_function_taking_an_id_refuses_another_users_chat(
     }
     assert takes_id == set(calls), "a new function takes an id: add it to this test"
     for name, call in calls.items():
-        with pytest.raises(NotFoundError):
+        with pytest.raises(NotFoundError, match="not yours"):
             call(db, other_user_id)
         db.rollback()
+        assert name
     assert chats.get_chat(db, user_id, chat.id).title == "Alice's"
     assert len(chats.list_messages(db, user_id, chat.id)) == 2
 

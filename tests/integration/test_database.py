@@ -36,16 +36,24 @@ def test_two_processes_migrating_at_once_both_succeed(pg_url):
     assert errors == []
 
 
+CASCADE_RULES = """
+SELECT tc.table_name, rc.delete_rule
+FROM information_schema.referential_constraints rc
+JOIN information_schema.table_constraints tc USING (constraint_name)
+"""
+
+
 def test_owned_rows_cascade_from_their_parent(engine):
     with engine.connect() as conn:
-        rules = conn.execute(
-            text(
-                "SELECT tc.table_name, rc.delete_rule FROM information_schema.referential_constraints rc "
-                "JOIN information_schema.table_constraints tc USING (constraint_name)"
-            )
-        ).all()
+        rules = conn.execute(text(CASCADE_RULES)).all()
     assert rules and all(rule == "CASCADE" for _, rule in rules)
-    assert {t for t, _ in rules} >= {"auth_sessions", "chats", "messages", "datasets", "column_metadata"}
+    assert {t for t, _ in rules} >= {
+        "auth_sessions",
+        "chats",
+        "messages",
+        "datasets",
+        "column_metadata",
+    }
 
 
 def test_the_pool_recovers_after_its_connections_are_killed(engine, pg_url):

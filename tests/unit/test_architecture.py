@@ -44,7 +44,9 @@ def test_there_is_no_pages_folder_beside_app_py():
     assert not (ROOT / "pages").exists()
 
 
-@pytest.mark.parametrize("path", _files("core", "views", "ui"), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", _files("core", "views", "ui"), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_modules_stay_below_the_size_where_they_should_be_split(path):
     assert len(path.read_text().splitlines()) <= 450
 
