@@ -159,7 +159,7 @@ def _ends_sentence(text: str, index: int) -> bool:
 
 def understanding_of(text: str, sql: str) -> str:
     """The first prose sentence that says something, else a neutral label."""
-    prose = _FENCE.sub("\n", text.replace(sql, "\n"))
+    prose = _FENCE.sub("\n", text.replace(sql, "\n") if sql else text)
     prose = _SQL_TAG.sub("\n", prose)
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", prose):
         sentence = sentence.strip(" \t*#>-`")

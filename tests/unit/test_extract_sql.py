@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from core.errors import LLMError
-from core.nl2sql.extract import DEFAULT_UNDERSTANDING, NO_SQL_MESSAGE, extract, extract_sql
+from core.nl2sql.extract import (
+    DEFAULT_UNDERSTANDING,
+    NO_SQL_MESSAGE,
+    extract,
+    extract_sql,
+    understanding_of,
+)
 
 Q = 'SELECT region, SUM(revenue) AS total FROM "sales" GROUP BY region'
 
@@ -126,3 +132,8 @@ def test_understanding_is_shortened_to_one_line() -> None:
     assert len(understanding) <= 200
     assert understanding.endswith("…")
     assert "\n" not in understanding
+
+
+def test_understanding_of_a_reply_without_sql_is_its_first_sentence() -> None:
+    reply = "The table has no date column. Try asking about regions."
+    assert understanding_of(reply, "") == "The table has no date column."
