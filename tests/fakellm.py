@@ -340,8 +340,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.owner._sleep(reply.delay_s)
         try:
             self._answer(request, reply)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up (e.g. its timeout)
+        except OSError:
+            self.close_connection = True  # the client gave up (its timeout) or we are stopping
 
     def _answer(self, request: RecordedRequest, reply: Reply) -> None:
         if reply.kind == "error":

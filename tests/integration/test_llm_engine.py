@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from core.catalog import ColumnInfo, TableInfo, Turn
@@ -189,3 +192,34 @@ def test_api_key_travels_only_in_the_authorization_header(fake_llm: FakeLLM) -> 
     for request in fake_llm.chat_requests:
         assert request.headers["authorization"] == f"Bearer {API_KEY}"
         assert API_KEY not in request.text_outside_auth()
+
+
+def test_fake_server_answers_another_process(fake_llm: FakeLLM) -> None:
+    """The app and CLI tests run in subprocesses that read OPENAI_BASE_URL."""
+    fake_llm.script("Hello from the fake model.")
+    script = (
+        "import os, openai\n"
+        "client = openai.OpenAI(api_key='k', base_url=os.environ['OPENAI_BASE_URL'])\n"
+        "reply = client.chat.completions.create(model='m', messages=[{'role': 'user', "
+        "'content': 'hi'}])\n"
+        "print(reply.choices[0].message.content)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"OPENAI_BASE_URL": fake_llm.base_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "Hello from the fake model."
+    assert fake_llm.chat_requests[0].messages == [{"role": "user", "content": "hi"}]
+
+
+def test_fake_server_lists_a_model_and_resets_its_script(fake_llm: FakeLLM) -> None:
+    client = make_engine(fake_llm).client
+    assert [m.id for m in client.models.list()] == ["fake-model"]
+    fake_llm.script("left over")
+    fake_llm.streaming = "refuse"
+    fake_llm.reset()
+    assert (fake_llm.pending, fake_llm.requests, fake_llm.streaming) == (0, [], "sse")
