@@ -20,6 +20,8 @@ from core.config import Settings
 from core.db import embedded_database_url, make_engine, migrate
 from core.models import Base, User
 
+pytest_plugins = ["tests.fakellm"]
+
 TEST_PASSWORD = "correct horse battery"
 
 

@@ -12,10 +12,7 @@ from core.config import Settings
 from core.errors import LLMError
 from core.nl2sql.extract import NO_SQL_MESSAGE
 from core.nl2sql.llm import AnswerStream, LLMEngine, RetryPolicy, TokenUsage
-from tests import fakellm
 from tests.fakellm import FakeLLM, Reply
-
-fake_llm = fakellm.fake_llm
 
 API_KEY = "sk-test-5ecret-key-0123456789"
 SQL = 'SELECT "region", SUM("revenue") AS total FROM "sales" GROUP BY "region"'

@@ -14,8 +14,6 @@ from core.nl2sql.llm import CUT_OFF, UNREADABLE, LLMEngine, RetryPolicy
 from tests import fakellm
 from tests.fakellm import FakeLLM, Reply
 
-fake_llm = fakellm.fake_llm
-
 API_KEY = "sk-test-5ecret-key-0123456789"
 SQL = 'SELECT COUNT(*) AS n FROM "sales"'
 GOOD = f"Counting rows.\n```sql\n{SQL}\n```"
