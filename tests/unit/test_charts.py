@@ -558,3 +558,39 @@ def test_charts_fit_real_duckdb_results(orders, sql, kind):
     assert spec.kind == kind
     figure = build_figure(spec, columns, types, rows)
     assert (figure is None) == (kind in ("metric", "table"))
+
+
+def _as_payload(rows: list) -> list:
+    """Rows as a message payload keeps them: JSON, dates as ISO text, decimals as floats."""
+
+    def encode(value):
+        if isinstance(value, date | datetime | time):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return float(value)
+        raise TypeError(type(value))
+
+    return json.loads(json.dumps(rows, default=encode))
+
+
+@pytest.mark.parametrize(
+    ("columns", "types", "rows"),
+    [pytest.param(*case[1:4], id=case[0]) for case in SHAPES],
+)
+def test_a_stored_answer_redraws_as_it_was_first_drawn(columns, types, rows):
+    stored = _as_payload(rows)
+    spec = choose_chart(columns, types, rows)
+    assert choose_chart(columns, types, stored) == spec
+    assert available_kinds(columns, types, stored) == available_kinds(columns, types, rows)
+    live = build_figure(spec, columns, types, rows)
+    redrawn = build_figure(spec, columns, types, stored)
+    assert _drawn(redrawn) == _drawn(live)
+
+
+def _drawn(figure: go.Figure | None) -> list | None:
+    if figure is None:
+        return None
+    trace = figure.data[0]
+    if isinstance(trace, go.Pie):
+        return [list(trace.labels), list(trace.values)]
+    return [list(trace.x), list(trace.y)]
