@@ -123,7 +123,7 @@ def export_csv(
     guarded = guard_sql(message.sql, [t.name for t in tables], row_limit)
     limits = replace(limits_from_settings(settings), row_limit=row_limit)
     sources = [TableSource(t.name, t.path) for t in tables if t.path is not None]
-    result = run_query(sources, guarded.sql, limits, guarded.unlimited_sql)
+    result = run_query(sources, guarded.sql, limits, count_sql=guarded.unlimited_sql)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(result.columns)

@@ -118,7 +118,9 @@ def _run_with_repairs(
     while True:
         guarded = guard_sql(draft.sql or "", names, settings.query_row_limit)
         try:
-            result = run_query(_sources(tables), guarded.sql, limits, guarded.unlimited_sql)
+            result = run_query(
+                _sources(tables), guarded.sql, limits, count_sql=guarded.unlimited_sql
+            )
             return draft, guarded.sql, result, repairs
         except QueryLimitError:
             raise

@@ -74,7 +74,9 @@ _DATE = ("DATE", "TIMESTAMP", "TIME", "DATETIME")
 
 
 def column_kind(data_type: str) -> ColumnKind:
-    upper = data_type.upper()
+    upper = data_type.upper().strip()
+    if upper.endswith("]") or upper.startswith(("INTERVAL", "STRUCT", "MAP", "LIST", "UNION")):
+        return "other"
     if upper.startswith(_DATE):
         return "date"
     if upper.startswith(_NUMBER):
