@@ -1,0 +1,342 @@
+"""Turn linked mentions into filters: values, numeric comparisons, dates and years.
+
+Each step consumes the mentions it explains; whatever is left decides the question's shape
+(see interpret.py) or, if nothing can use it, makes the engine decline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.catalog import ColumnInfo, TableInfo
+from core.nl2sql.linking import DateSpan, Mention, profiled_values, year_span
+from core.nl2sql.plan import Filter, Op
+from core.nl2sql.vocabulary import normalise, stem, synonyms
+
+# Keywords that only glue a sentence together: they never need a job of their own.
+SOFT = frozenset({"in", "where", "and", "rows", "distinct", "than"})
+_COMPARE: dict[str, Op] = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
+_FLIP: dict[Op, Op] = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "=": "!=", "!=": "="}
+
+
+@dataclass
+class Reader:
+    """The mentions of one question (stop words dropped) and which ones are explained."""
+
+    table: TableInfo
+    ms: list[Mention]
+    used: set[int] = field(default_factory=set)
+    filters: list[Filter] = field(default_factory=list)
+
+    def at(self, i: int) -> Mention | None:
+        return self.ms[i] if 0 <= i < len(self.ms) else None
+
+    def free(self, i: int) -> bool:
+        return 0 <= i < len(self.ms) and i not in self.used
+
+    def is_kw(self, i: int, *keys: str) -> bool:
+        m = self.at(i)
+        return bool(m and m.kind == "keyword" and m.key in keys and i not in self.used)
+
+    def take(self, *indexes: int) -> None:
+        self.used.update(indexes)
+
+    def free_indexes(self, kind: str | None = None) -> list[int]:
+        return [
+            i
+            for i, m in enumerate(self.ms)
+            if i not in self.used and (kind is None or m.kind == kind)
+        ]
+
+    def leftovers(self) -> list[Mention]:
+        return [
+            m
+            for i, m in enumerate(self.ms)
+            if i not in self.used and not (m.kind == "keyword" and m.key in SOFT)
+        ]
+
+    def column_at(self, i: int, kinds: tuple[str, ...] = ()) -> ColumnInfo | None:
+        m = self.at(i)
+        if not m or m.kind != "column" or i in self.used:
+            return None
+        return pick(m.columns, kinds)
+
+    def take_preposition(self, i: int) -> None:
+        """'in', 'from', 'where', 'with' before a filter belong to it."""
+        while self.is_kw(i, "in", "where"):
+            self.take(i)
+            i -= 1
+
+
+def pick(columns: tuple[ColumnInfo, ...], kinds: tuple[str, ...] = ()) -> ColumnInfo | None:
+    for column in columns:
+        if not kinds or column.kind in kinds:
+            return column
+    return None
+
+
+def is_id(column: ColumnInfo) -> bool:
+    words = normalise(column.name).replace("_", " ").split()
+    return bool(words) and words[-1] in ("id", "key", "code", "no", "nr", "number", "uuid")
+
+
+def is_year_column(column: ColumnInfo) -> bool:
+    if column.kind != "number":
+        return False
+    words = {stem(w) for w in normalise(column.name).replace("_", " ").split()}
+    return bool(words & (synonyms("year") | {"yr"}))
+
+
+def date_columns(table: TableInfo) -> list[ColumnInfo]:
+    found = [c for c in table.columns if c.kind == "date"]
+    return sorted(found, key=lambda c: "date" not in c.name.lower())
+
+
+def year_value(m: Mention | None) -> int | None:
+    if m and m.kind == "number" and m.number is not None and float(m.number).is_integer():
+        year = int(m.number)
+        if 1800 <= year <= 2200 and "," not in m.text:
+            return year
+    return None
+
+
+# --- values ------------------------------------------------------------------------------
+
+
+def read_values(r: Reader) -> None:
+    for i in r.free_indexes("value"):
+        if i in r.used:
+            continue
+        run = [i]
+        while r.is_kw(run[-1] + 1, "and") and _is_value(r, run[-1] + 2):
+            run.append(run[-1] + 2)
+        _value_filter(r, run)
+
+
+def _is_value(r: Reader, i: int) -> bool:
+    m = r.at(i)
+    return bool(m and m.kind == "value" and r.free(i))
+
+
+def _value_filter(r: Reader, run: list[int]) -> None:
+    first = r.ms[run[0]]
+    shared = _shared_columns([r.ms[i] for i in run])
+    if len(run) > 1 and not shared:  # different columns: one filter each
+        for i in run:
+            _value_filter(r, [i])
+            r.take(i + 1) if r.is_kw(i + 1, "and") else None
+        return
+    candidates = shared or tuple(dict.fromkeys(c for c, _ in first.choices))
+    column, named_at = _named_column(r, run, candidates)
+    columns = (column,) if column else candidates
+    if len(columns) > 1 and first.strength < 3:
+        return  # a quoted text that is in no profile and no column named it: leave it
+    values: list[Any] = []
+    for i in run:
+        values.extend(v for c, v in r.ms[i].choices if c == columns[0] and v not in values)
+    op: Op = "="
+    start = min(run + named_at)
+    if r.is_kw(start - 1, "not") or r.is_kw(start - 2, "not") and r.is_kw(start - 1, "in"):
+        op = "!="
+        r.take(start - 1 if r.is_kw(start - 1, "not") else start - 2)
+    r.take(*run, *named_at, *range(run[0], run[-1]))
+    r.take_preposition(start - 1)
+    r.filters.append(Filter(columns, op, tuple(values)))
+
+
+def _shared_columns(ms: list[Mention]) -> tuple[ColumnInfo, ...]:
+    sets = [dict.fromkeys(c for c, _ in m.choices) for m in ms]
+    return tuple(c for c in sets[0] if all(c in s for s in sets[1:]))
+
+
+def _named_column(r: Reader, run: list[int], candidates: tuple[ColumnInfo, ...]):
+    """'region Europe', 'Europe region', 'where region is Europe' name the value's column."""
+    for i in (run[0] - 1, run[-1] + 1):
+        m = r.at(i)
+        if m and m.kind == "column" and r.free(i):
+            hit = next((c for c in m.columns if c in candidates), None)
+            if hit:
+                return hit, [i]
+    if len(candidates) > 1:  # a column named elsewhere in the question breaks the tie
+        named = {c for m in r.ms if m.kind == "column" for c in m.columns}
+        hits = [c for c in candidates if c in named]
+        if len(hits) == 1:
+            return hits[0], []
+    return None, []
+
+
+# --- numbers and comparisons -------------------------------------------------------------
+
+
+def read_comparisons(r: Reader) -> None:
+    for i, m in enumerate(r.ms):
+        if m.kind != "keyword" or i in r.used:
+            continue
+        if m.key == "between" and _number(r, i + 1) and r.is_kw(i + 2, "and") and _number(r, i + 3):
+            low, high = sorted((r.ms[i + 1].number, r.ms[i + 3].number))
+            _compare(r, [i, i + 1, i + 2, i + 3], "between", (low, high))
+        elif m.key in _COMPARE and _number(r, i + 1):
+            _compare(r, [i, i + 1], _COMPARE[m.key], (r.ms[i + 1].number,))
+        elif m.key in ("gte", "lte") and _number(r, i - 1) and m.text.startswith("or "):
+            _compare(r, [i - 1, i], _COMPARE[m.key], (r.ms[i - 1].number,))
+
+
+def _number(r: Reader, i: int) -> bool:
+    m = r.at(i)
+    return bool(m and m.kind == "number" and r.free(i))
+
+
+def _compare(r: Reader, span: list[int], op: Op, values: tuple[Any, ...]) -> None:
+    first, last = min(span), max(span)
+    negate = r.is_kw(first - 1, "not")
+    before = first - 1 - negate
+    column = r.column_at(before, ("number",))
+    named = before
+    if column is None:
+        column, named = r.column_at(last + 1, ("number",)), last + 1
+    if column is None:
+        return
+    if negate:
+        r.take(first - 1)
+        op = _FLIP.get(op, op)
+    r.take(*span, named)
+    r.take_preposition(min(named, first) - 1)
+    r.filters.append(Filter((column,), op, values))
+
+
+def read_number_equalities(r: Reader) -> None:
+    """'9 points', 'points of 9', or a number that is a known cell value ('the 1985 one')."""
+    for i in r.free_indexes("number"):
+        m = r.ms[i]
+        for j in (i + 1, i - 1):
+            column = r.column_at(j, ("number",))
+            if column is not None and m.number is not None:
+                r.take(i, j)
+                r.take_preposition(min(i, j) - 1)
+                r.filters.append(Filter((column,), "=", (m.number,)))
+                break
+        else:
+            _number_as_value(r, i)
+
+
+def _number_as_value(r: Reader, i: int) -> None:
+    m = r.ms[i]
+    hits = [
+        (c, v)
+        for c in r.table.columns
+        if c.kind == "text"
+        for v in profiled_values(c)
+        if normalise(str(v)).strip() == m.text
+    ]
+    if len({c for c, _ in hits}) == 1:
+        r.take(i)
+        r.take_preposition(i - 1)
+        r.filters.append(Filter((hits[0][0],), "=", (hits[0][1],)))
+
+
+# --- dates and years ---------------------------------------------------------------------
+
+
+def read_dates(r: Reader) -> None:
+    for i, m in enumerate(r.ms):
+        if i in r.used:
+            continue
+        span = m.span if m.kind == "date" else None
+        year = year_value(m) if span is None else None
+        if year is not None and not _date_context(r, i):
+            continue
+        if year is not None:
+            span = year_span(year)
+        if span is None:
+            continue
+        _date_filter(r, i, span)
+
+
+def _date_context(r: Reader, i: int) -> bool:
+    prev = r.at(i - 1)
+    if r.is_kw(i - 1, "in", "before", "after", "between", "year") or r.is_kw(i - 1, "and"):
+        return True
+    return bool(prev and prev.kind == "column" and any(is_year_column(c) for c in prev.columns))
+
+
+def _date_filter(r: Reader, i: int, span: DateSpan) -> None:
+    key = r.ms[i - 1].key if r.is_kw(i - 1, "before", "after", "in") else "in"
+    span_to, end_index = _range_end(r, i)
+    lead = i - 1 if r.is_kw(i - 1, "before", "after", "in", "between") else i
+    between = r.is_kw(i - 1, "between") or (r.is_kw(i - 1, "in") and span_to is not None)
+    column, named = _date_column(r, lead - 1, span)
+    if column is None:
+        return
+    used = [i, lead, *named] + (list(range(i + 1, end_index + 1)) if span_to else [])
+    if r.is_kw(i - 1, "year"):
+        used.append(i - 1)
+    keyword = r.ms[i - 1].text if key != "in" else ""
+    if column.kind == "date":
+        flt = _on_date_column(column, key, span, span_to if between else None, keyword)
+    else:
+        flt = _on_year_column(column, key, span, span_to if between else None, keyword)
+    if flt is None:
+        return
+    r.take(*used)
+    r.take_preposition(min(used) - 1)
+    r.filters.append(flt)
+
+
+def _range_end(r: Reader, i: int) -> tuple[DateSpan | None, int]:
+    """'between 2020 and 2022', 'from March 2024 to May 2024'."""
+    for j in (i + 2, i + 1):
+        m = r.at(j)
+        if m is None or j in r.used:
+            continue
+        if j == i + 2 and not r.is_kw(i + 1, "and", "before"):
+            continue
+        if m.kind == "date" and m.span and m.span.grain != "month_of_year":
+            return m.span, j
+        if (year := year_value(m)) is not None and (j == i + 2 or m.start == r.ms[i].end + 1):
+            return year_span(year), j
+    return None, i
+
+
+def _date_column(r: Reader, i: int, span: DateSpan):
+    named = r.column_at(i, ("date",)) or r.column_at(i, ("number",))
+    if named and (named.kind == "date" or is_year_column(named)):
+        return named, [i]
+    dates = date_columns(r.table)
+    if dates:
+        return dates[0], []
+    if span.grain == "year":
+        years = [c for c in r.table.columns if is_year_column(c)]
+        if len(years) == 1:
+            return years[0], []
+    return None, []
+
+
+def _on_date_column(column, key, span: DateSpan, span_to, keyword: str) -> Filter | None:
+    if span.grain == "month_of_year":
+        if key != "in" or span_to:
+            return None
+        return Filter((column,), "month_of_year", (span.start.month,), f"is in {span.label}")
+    if span_to is not None:
+        end = span_to.end
+        wording = f"is from {span.label} to {span_to.label}"
+        return Filter((column,), "within", (span.start, end), wording)
+    if key == "before":
+        return Filter((column,), "<", (span.start,), f"is before {span.label}")
+    if key == "after":
+        since = keyword.lower() == "since"
+        bound = span.start if since else span.end
+        return Filter((column,), ">=", (bound,), f"is {keyword or 'after'} {span.label}")
+    return Filter((column,), "within", (span.start, span.end), f"is in {span.label}")
+
+
+def _on_year_column(column, key, span: DateSpan, span_to, keyword: str) -> Filter | None:
+    if span.grain != "year":
+        return None
+    year = span.start.year
+    if span_to is not None:
+        wording = f"is from {year} to {span_to.start.year}"
+        return Filter((column,), "between", (year, span_to.start.year), wording)
+    op: Op = {"before": "<", "after": ">=" if keyword.lower() == "since" else ">"}.get(key, "=")
+    wording = f"is {keyword.lower()} {year}" if op != "=" else ""
+    return Filter((column,), op, (year,), wording)

@@ -1,0 +1,230 @@
+"""Words the offline rules engine knows without looking at any data.
+
+Kept apart from the linking logic so the vocabulary can grow without touching the parser:
+tokens, a light stemmer, stop words, synonym groups and the phrases that name operations.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+TokenKind = Literal["word", "number", "date", "quoted"]
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # lower-cased, normalised
+    raw: str  # as typed
+    kind: TokenKind
+    number: float | None = None
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "`": "'"})
+_TOKEN = re.compile(
+    r"""
+    "(?P<dq>[^"]+)"                                  # "double quoted"
+    | (?<![\w])'(?P<sq>[^']+)'(?![\w])               # 'single quoted'
+    | (?P<date>\d{4}[-/]\d{1,2}[-/]\d{1,2})          # 2024-06-01
+    | (?P<num>[-+]?[$€£]?\d[\d,]*(?:\.\d+)?%?(?![\w/:-]))  # 1,234.5  $20  15%
+    | (?P<word>[^\W_][\w'&.:/+-]*[^\W_]|[^\W_])       # words, keep x-15, don't, 6:47
+    | (?P<sym>[<>]=?|=|%)
+    """,
+    re.VERBOSE,
+)
+
+
+def normalise(text: str) -> str:
+    """Fold accents and typographic quotes so 'Zürich' and 'zurich' link to each other."""
+    text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def parse_number(text: str) -> float | None:
+    cleaned = text.strip().lstrip("+$€£").rstrip("%").replace(",", "")
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def tokenize(question: str) -> list[Token]:
+    tokens: list[Token] = []
+    for match in _TOKEN.finditer(normalise(question)):
+        group = match.lastgroup
+        raw = match.group(group)
+        if group in ("dq", "sq"):
+            tokens.append(Token(raw.strip(), raw.strip(), "quoted"))
+        elif group == "date":
+            tokens.append(Token(raw.replace("/", "-"), raw, "date"))
+        elif group == "num":
+            tokens.append(Token(raw, raw, "number", parse_number(raw)))
+        elif group == "sym":
+            tokens.append(Token(raw, raw, "word"))
+        else:
+            word = raw.rstrip(".'")
+            if word.endswith("'s"):
+                word = word[:-2]
+            tokens.append(Token(word, raw, "word"))
+    return tokens
+
+
+def words_of(text: str) -> list[str]:
+    """Plain word list of a header or a cell value, for building the lexicon."""
+    return [t.text for t in tokenize(text) if t.kind in ("word", "number", "date")]
+
+
+_INVARIANT = {"series", "species", "news", "data", "status", "bus", "gas", "plus", "us", "is"}
+
+
+def stem(word: str) -> str:
+    """Plural folding only: 'categories' -> 'category', 'regions' -> 'region'."""
+    if len(word) <= 3 or word in _INVARIANT or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+# Groups of words that name the same thing in analysts' questions.
+SYNONYM_GROUPS: tuple[frozenset[str], ...] = tuple(
+    frozenset(g.split())
+    for g in (
+        "revenue sale amount turnover income",
+        "price cost",
+        "quantity qty unit volume",
+        "customer client buyer",
+        "date day time",
+        "product item",
+        "category type kind class",
+        "country nation",
+        "region area zone territory",
+        "channel source medium",
+        "city town",
+        "employee staff worker",
+        "profit margin",
+        "discount rebate",
+        "year season",
+        "score point",
+        "population inhabitant",
+        "rank position place",
+    )
+)
+
+
+def synonyms(word: str) -> frozenset[str]:
+    for group in SYNONYM_GROUPS:
+        if word in group:
+            return group
+    return frozenset((word,))
+
+
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+MONTHS = {
+    name: index
+    for index, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+STOP_WORDS = word_set(
+    """
+    a an the of is are was were be been being do does did done to for with on at in into
+    from and or as that this these those there here it its their his her he she they them
+    me my we our us i you your please can could would should will shall may might must
+    what which who whom whose how when where why tell give show display find get got
+    return list name named called have has had having also just only all any some
+    data dataset table chart list listed row rows record records entry entries line lines
+    value values result results information info overall whole entire ever
+    """
+)
+
+# Phrases that name an operation. Longest phrase wins when several start at the same word.
+KEYWORDS: dict[tuple[str, ...], str] = {}
+
+
+def _add(key: str, *phrases: str) -> None:
+    for phrase in phrases:
+        KEYWORDS[tuple(phrase.split())] = key
+
+
+_add("count", "how many", "number of", "count", "count of", "the number of", "total number of")
+_add("count", "how many total", "how many different", "number of different", "num of")
+_add("sum", "total", "sum", "sum of", "total of", "how much", "combined", "altogether")
+_add("sum", "in total", "total amount of", "grand total")
+_add("avg", "average", "avg", "mean", "on average", "typical", "the average")
+_add("median", "median")
+_add("min", "minimum", "min", "lowest", "smallest", "least", "fewest", "cheapest")
+_add("min", "shortest", "earliest", "worst", "bottom", "lowest value")
+_add("max", "maximum", "max", "highest", "largest", "biggest", "most", "greatest")
+_add("max", "longest", "latest", "best", "top", "the most", "the highest", "peak")
+_add("by", "by", "per", "for each", "for every", "each", "every", "across", "broken down by")
+_add("by", "grouped by", "group by", "split by", "in each", "of each", "by each", "for all")
+_add("gt", "more than", "greater than", "over", "above", "exceeding", "exceeds", "exceed")
+_add("gt", "higher than", "larger than", "bigger than", "longer than", ">")
+_add("gte", "at least", "no less than", "not less than", "or more", ">=", "minimum of")
+_add("lt", "less than", "fewer than", "under", "below", "lower than", "smaller than", "<")
+_add("lt", "shorter than", "cheaper than")
+_add("lte", "at most", "no more than", "not more than", "or less", "or fewer", "<=", "up to")
+_add("lte", "maximum of")
+_add("eq", "equal to", "equals", "exactly", "=", "is equal to")
+_add("between", "between")
+_add("before", "before", "until", "prior to", "earlier than", "till")
+_add("after", "after", "since", "later than")
+_add("in", "in", "during", "for", "of", "from", "on", "within")
+_add("not", "not", "except", "excluding", "other than", "non", "without", "never", "isn't")
+_add("not", "aren't", "wasn't", "weren't", "doesn't", "didn't", "don't", "no")
+_add("share", "share", "share of", "percentage", "percentage of", "percent", "percent of")
+_add("share", "proportion", "proportion of", "fraction", "fraction of", "%", "pct")
+_add("share", "what percentage", "what share", "what proportion", "split")
+_add("trend", "trend", "over time", "trend of", "evolution", "history", "timeline")
+_add("trend", "time series", "over the months", "over the years")
+_add("month", "monthly", "month", "months", "month by month")
+_add("year", "yearly", "year", "years", "annual", "annually", "year by year")
+_add("quarter", "quarterly", "quarter", "quarters")
+_add("week", "weekly", "week", "weeks")
+_add("day", "daily", "day", "days")
+_add("distinct", "distinct", "unique", "different", "what are the", "which are the")
+_add("distinct", "all the", "all of the", "the list of", "list of", "kinds of", "types of")
+_add("rows", "show me", "show", "list", "display", "give me", "find", "get", "all")
+_add("rows", "rows", "records", "entries", "lines", "transactions")
+_add("where", "where", "with", "whose", "having", "that have", "that has", "which have")
+_add("where", "which has", "that had", "which had", "who have", "who has", "who had")
+_add("first", "first", "1st", "top of the list", "at the top", "very top")
+_add("last", "last", "final", "bottom of the list", "at the bottom", "very bottom")
+_add("and", "and", "or", "and also", "as well as", ",", "&", "nor")
+_add("than", "than")
+_add("times", "times", "time")
+_add("asc", "ascending", "lowest first", "smallest first")
+_add("desc", "descending", "highest first", "largest first")
+
+# Words that decide the shape but, alone, carry no column or value.
+FRAMING = frozenset({"which", "what", "who", "when", "list", "show", "name"})
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+# Column-name words too generic to link a column by themselves.
+GENERIC = word_set("id no nr num number code name of the a and in per total count value amount")
+GRAINS = ("day", "week", "month", "quarter", "year")
