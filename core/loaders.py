@@ -1,0 +1,309 @@
+"""Each kind of upload becomes the table ``data`` in ONE pass of DuckDB's own readers.
+
+CSV: DuckDB sniffs the dialect, header and types from a sample; the write then runs with
+that dialect pinned, our column names, and ``store_rejects`` so bad lines are collected
+instead of stopping the scan at the first one. Looking at the collected rejects afterwards
+tells ragged rows (refused, or skipped on request), values that did not fit a sniffed type
+(the column is read again as text) and bytes that are not UTF-8 apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from core.errors import IngestError
+from core.naming import column_names
+from core.profile import quote
+from core.sniff import Compression
+
+BadRows = Literal["refuse", "skip"]
+Runner = Callable[[duckdb.DuckDBPyConnection, str], None]
+
+MAX_LINE_BYTES = 8 << 20  # DuckDB's default is 2 MB; a row with a few 1 MB cells must fit
+SHOWN_LINES = 3
+_RAGGED = ("TOO MANY COLUMNS", "MISSING COLUMNS")
+_CONVERT = re.compile(r'Could not convert string "(?P<value>.*)" to')
+
+
+class RaggedRowsError(IngestError):
+    """Some rows have more or fewer fields than the header; ``bad_rows="skip"`` loads the rest."""
+
+
+class NotUtf8Later(Exception):
+    """The sample was plain ASCII but later bytes are not UTF-8: read it as Windows-1252."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    original_names: tuple[str, ...]
+    skipped_rows: int = 0
+    notes: tuple[str, ...] = ()
+    text_columns: frozenset[str] = field(default_factory=frozenset)  # to widen, then retry
+    text_note: str | None = None  # why they are widened, kept for the retry's result
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    quote: str
+    escape: str
+    newline: str
+    comment: str
+    skip: int
+    header: bool
+    columns: tuple[tuple[str, str], ...]  # (DuckDB's name, type)
+    date_format: str | None
+    timestamp_format: str | None
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _option(value: str) -> str:
+    return "" if value == "(empty)" else value
+
+
+def sniff_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, compression: Compression, header: bool | None
+) -> Dialect:
+    """DuckDB's sniffer; ``ignore_errors`` keeps a few ragged rows from hiding the delimiter."""
+    forced = "" if header is None else f", header = {str(header).lower()}"
+    row = con.execute(
+        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, "
+        "Columns, DateFormat, TimestampFormat FROM sniff_csv(?, ignore_errors = true, "
+        f"compression = ?, max_line_size = {MAX_LINE_BYTES}{forced})",
+        [str(path), compression],
+    ).fetchone()
+    columns = tuple((c["name"], c["type"]) for c in row[7])
+    return Dialect(
+        delimiter=row[0],
+        quote=_option(row[1]),
+        escape=_option(row[2]),
+        newline=row[3],
+        comment=_option(row[4]),
+        skip=int(row[5]),
+        header=bool(row[6]),
+        columns=columns,
+        date_format=row[8] or None,
+        timestamp_format=row[9] or None,
+    )
+
+
+def header_texts(path: Path, dialect: Dialect, compression: Compression) -> list[str] | None:
+    """The header cells exactly as written (DuckDB renames blanks and repeats itself)."""
+    if not dialect.header or len(dialect.delimiter) != 1:
+        return None
+    opener = gzip.open if compression == "gzip" else open
+    options: dict = {"delimiter": dialect.delimiter, "strict": False}
+    if dialect.quote:
+        options["quotechar"] = dialect.quote
+        if dialect.escape and dialect.escape != dialect.quote:
+            options.update(escapechar=dialect.escape, doublequote=False)
+    else:
+        options["quoting"] = csv.QUOTE_NONE
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+            for _ in range(dialect.skip):
+                handle.readline()
+            cells = next(csv.reader(handle, **options), None)
+    except (csv.Error, OSError, EOFError):
+        return None
+    if cells is None or len(cells) != len(dialect.columns):
+        return None
+    return [cell.strip() for cell in cells]
+
+
+def read_csv_sql(
+    path: Path,
+    dialect: Dialect,
+    names: Sequence[str],
+    compression: Compression,
+    text_columns: frozenset[str] = frozenset(),
+) -> str:
+    """``read_csv`` with everything the sniffer found pinned, and rejects collected."""
+    types = ", ".join(
+        f"{literal(name)}: {literal('VARCHAR' if name in text_columns else kind)}"
+        for name, (_, kind) in zip(names, dialect.columns, strict=True)
+    )
+    options = [
+        "auto_detect = false",
+        f"delim = {literal(dialect.delimiter)}",
+        f"quote = {literal(dialect.quote)}",
+        f"escape = {literal(dialect.escape)}",
+        f"new_line = {literal(dialect.newline)}",
+        f"comment = {literal(dialect.comment)}",
+        f"skip = {dialect.skip}",
+        f"header = {str(dialect.header).lower()}",
+        f"columns = {{{types}}}",
+        f"compression = {literal(compression)}",
+        f"max_line_size = {MAX_LINE_BYTES}",
+        "store_rejects = true",
+        "rejects_table = 'ingest_rejects'",
+        "rejects_scan = 'ingest_reject_scans'",
+    ]
+    if dialect.date_format:
+        options.append(f"dateformat = {literal(dialect.date_format)}")
+    if dialect.timestamp_format:
+        options.append(f"timestampformat = {literal(dialect.timestamp_format)}")
+    return f"read_csv({literal(str(path))}, {', '.join(options)})"
+
+
+def load_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    compression: Compression,
+    *,
+    bad_rows: BadRows,
+    ascii_sample: bool,
+    run: Runner,
+    header: bool | None = None,
+    text_columns: frozenset[str] = frozenset(),
+) -> Loaded:
+    """``header`` forces the sniffer's choice (a CSV written from a workbook has one)."""
+    dialect = sniff_csv(con, path, compression, header)
+    originals = header_texts(path, dialect, compression)
+    if originals is None:
+        originals = [name if dialect.header else "" for name, _ in dialect.columns]
+    names = column_names(originals)
+    source = read_csv_sql(path, dialect, names, compression, text_columns)
+    run(con, f"CREATE TABLE data AS SELECT * FROM {source}")
+    notes = [] if dialect.header else [_no_header_note(len(names))]
+    if not dialect.header:
+        originals = names
+    skipped, widen, text_note, more = _judge_rejects(con, names, bad_rows, ascii_sample)
+    return Loaded(tuple(originals), skipped, tuple(notes + more), frozenset(widen), text_note)
+
+
+def _no_header_note(count: int) -> str:
+    last = f"column_{count}" if count > 1 else ""
+    return "The file has no header row, so the columns are named column_1" + (
+        f" to {last}." if last else "."
+    )
+
+
+def _judge_rejects(
+    con: duckdb.DuckDBPyConnection, names: Sequence[str], bad_rows: BadRows, ascii_sample: bool
+) -> tuple[int, set[str], str | None, list[str]]:
+    """(rows skipped, columns to read as text, why, notes); raises for what cannot be skipped."""
+    rows = con.execute(
+        "SELECT error_type::VARCHAR, count(*), list(line ORDER BY line)[1:5], "
+        "list(DISTINCT column_name), list(error_message ORDER BY line)[1:3], "
+        "list(DISTINCT scan_id) FROM ingest_rejects GROUP BY ALL"
+    ).fetchall()
+    found = {
+        kind: (count, lines, columns, messages) for kind, count, lines, columns, messages, _ in rows
+    }
+    if "INVALID ENCODING" in found:
+        if ascii_sample:
+            raise NotUtf8Later
+        line = found["INVALID ENCODING"][1][0]
+        raise IngestError(
+            f"Line {line:,} has bytes that are not valid UTF-8, although the lines before it "
+            "are UTF-8: the file mixes text encodings or is damaged. Save it as 'CSV UTF-8' "
+            "and upload again."
+        )
+    if "LINE SIZE OVER MAXIMUM" in found:
+        line = found["LINE SIZE OVER MAXIMUM"][1][0]
+        raise IngestError(
+            f"Line {line:,} is longer than {MAX_LINE_BYTES >> 20} MB. Check that its quotes are "
+            "balanced; very large cells are not supported."
+        )
+    widen: set[str] = set()
+    text_note = None
+    notes = []
+    if "CAST" in found:
+        _, lines, columns, messages = found["CAST"]
+        widen = {c for c in columns if c in names}
+        match = _CONVERT.search(messages[0] or "")
+        example = f" (for example {match['value']!r} on line {lines[0]:,})" if match else ""
+        text_note = (
+            f"Kept as text because not every value fits the type guessed from the first rows"
+            f"{example}: {', '.join(sorted(widen))}."
+        )
+    bad = {kind: value for kind, value in found.items() if kind not in ("CAST",)}
+    skipped = sum(value[0] for value in bad.values())
+    if skipped and bad_rows == "refuse":
+        raise _bad_rows_error(bad, len(names))
+    if skipped:
+        notes.append(
+            f"Skipped {skipped:,} {_plural(skipped, 'row')} that did not match the header."
+        )
+    return skipped, widen, text_note, notes
+
+
+def _bad_rows_error(bad: dict, width: int) -> IngestError:
+    lines = sorted(line for _, found_lines, _, _ in bad.values() for line in found_lines)
+    total = sum(value[0] for value in bad.values())
+    shown = lines[:SHOWN_LINES]
+    words = _join([f"{line:,}" for line in shown])
+    if set(bad) <= set(_RAGGED):
+        counts = _field_counts(bad)
+        detail = (
+            f" {counts}"
+            if counts
+            else f" a different number of fields than the {width} in the header"
+        )
+        lead = f"Line {words} has" if len(shown) == 1 else f"Lines {words} have"
+        more = f" ({total:,} such rows in all)" if total > len(shown) else ""
+        return RaggedRowsError(
+            f"{lead}{detail}{more}. Fix those rows, or choose to skip the bad rows and load "
+            "the rest."
+        )
+    lead = f"Line {words}" if len(shown) == 1 else f"Lines {words}"
+    return RaggedRowsError(
+        f"{lead} could not be read ({total:,} bad {_plural(total, 'row')} in all): check their "
+        "quotes and delimiters, or choose to skip the bad rows and load the rest."
+    )
+
+
+def _field_counts(bad: dict) -> str:
+    """'have 5 fields instead of 4' when every message agrees on the numbers."""
+    pairs = set()
+    for _, _, _, messages in bad.values():
+        for message in messages:
+            match = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message or "")
+            if match:
+                pairs.add((int(match[1]), int(match[2])))
+    if len(pairs) != 1:
+        return ""
+    expected, got = pairs.pop()
+    return f"{got} {_plural(got, 'field')} instead of {expected}"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"
+
+
+def load_json(
+    con: duckdb.DuckDBPyConnection, path: Path, compression: Compression, run: Runner
+) -> Loaded:
+    source = (
+        f"read_json({literal(str(path))}, format = 'auto', compression = {literal(compression)})"
+    )
+    return _load_renamed(con, source, run)
+
+
+def load_parquet(con: duckdb.DuckDBPyConnection, path: Path, run: Runner) -> Loaded:
+    return _load_renamed(con, f"read_parquet({literal(str(path))})", run)
+
+
+def _load_renamed(con: duckdb.DuckDBPyConnection, source: str, run: Runner) -> Loaded:
+    """Readers with their own names: keep them as original names, select under ours."""
+    originals = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    names = column_names(originals)
+    select = ", ".join(f"{quote(o)} AS {quote(n)}" for o, n in zip(originals, names, strict=True))
+    run(con, f"CREATE TABLE data AS SELECT {select} FROM {source}")
+    return Loaded(tuple(originals))

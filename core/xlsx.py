@@ -1,0 +1,91 @@
+"""Excel workbooks, streamed row by row into a CSV that the CSV path then loads.
+
+openpyxl's read-only mode parses the sheet XML as a stream, so memory stays flat however
+many rows the sheet has; the rows go straight to a UTF-8 CSV in the build's work folder and
+DuckDB's reader sniffs the types from there, exactly as for an uploaded CSV. Cells keep
+Excel's typing where it matters: dates are written as ISO dates, booleans as true/false.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from core.errors import IngestError
+
+ROWS_PER_REPORT = 10_000
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _width(header: tuple) -> int:
+    """Columns up to the last non-empty header cell."""
+    width = len(header)
+    while width and (header[width - 1] is None or str(header[width - 1]).strip() == ""):
+        width -= 1
+    return width
+
+
+def xlsx_to_csv(
+    source: Path, dest: Path, on_rows: Callable[[int], None] | None = None
+) -> tuple[str, ...]:
+    """Writes the first sheet to ``dest``; returns notes for the user."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        raise IngestError(
+            "This Excel file could not be opened (it may be damaged or password-protected). "
+            "Save it again as .xlsx, or as CSV, and upload that."
+        ) from error
+    notes = []
+    try:
+        sheet = book.worksheets[0]
+        if len(book.worksheets) > 1:
+            notes.append(
+                f"Only the first sheet ('{sheet.title}') was loaded; the workbook has "
+                f"{len(book.worksheets)} sheets. Save each sheet as its own file to add the rest."
+            )
+        rows = sheet.iter_rows(values_only=True)
+        header = next((row for row in rows if any(cell is not None for cell in row)), None)
+        if header is None or not _width(header):
+            raise IngestError("The first sheet of this workbook is empty.")
+        width = _width(header)
+        dropped = False
+        with dest.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["" if cell is None else str(cell) for cell in header[:width]])
+            written = 0
+            for row in rows:
+                if not any(cell is not None and cell != "" for cell in row):
+                    continue
+                if any(cell is not None for cell in row[width:]):
+                    dropped = True
+                cells = [_cell(cell) for cell in row[:width]]
+                writer.writerow(cells + [""] * (width - len(cells)))
+                written += 1
+                if on_rows is not None and written % ROWS_PER_REPORT == 0:
+                    on_rows(written)
+        if dropped:
+            notes.append("Cells to the right of the last column with a header were left out.")
+    finally:
+        book.close()
+    return tuple(notes)
