@@ -24,7 +24,7 @@ from core.catalog import ColumnInfo
 from core.errors import IngestError
 from core.loaders import BadRows, Loaded
 from core.profile import profile_table
-from core.xlsx import xlsx_to_csv
+from core.xlsx import narrow_dates, xlsx_to_csv
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ def _load(
         return loaders.load_parquet(con, prepared.path, run)
     if detected.kind == "json":
         return loaders.load_json(con, prepared.path, prepared.compression, run)
-    return loaders.load_csv(
+    loaded = loaders.load_csv(
         con,
         prepared.path,
         prepared.compression,
@@ -256,6 +256,9 @@ def _load(
         header=True if detected.kind == "xlsx" else None,
         text_columns=text_columns,
     )
+    if detected.kind == "xlsx":
+        narrow_dates(con)
+    return loaded
 
 
 def _engine_error(error: duckdb.Error) -> IngestError:

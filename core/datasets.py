@@ -84,7 +84,7 @@ def _column_counts(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, in
         .where(ColumnMetadata.dataset_id.in_(ids))
         .group_by(ColumnMetadata.dataset_id)
     )
-    return dict(rows.tuples().all())
+    return {dataset_id: count for dataset_id, count in rows}
 
 
 def _summary(dataset: Dataset, column_count: int) -> DatasetSummary:

@@ -195,12 +195,12 @@ def _judge_rejects(
 ) -> tuple[int, set[str], str | None, list[str]]:
     """(rows skipped, columns to read as text, why, notes); raises for what cannot be skipped."""
     rows = con.execute(
-        "SELECT error_type::VARCHAR, count(*), list(line ORDER BY line)[1:5], "
-        "list(DISTINCT column_name), list(error_message ORDER BY line)[1:3], "
-        "list(DISTINCT scan_id) FROM ingest_rejects GROUP BY ALL"
+        "SELECT error_type::VARCHAR, count(DISTINCT line), list_sort(list(DISTINCT line))[1:5], "
+        "list(DISTINCT column_name), list(error_message ORDER BY line)[1:3] "
+        "FROM ingest_rejects GROUP BY ALL"
     ).fetchall()
     found = {
-        kind: (count, lines, columns, messages) for kind, count, lines, columns, messages, _ in rows
+        kind: (count, lines, columns, messages) for kind, count, lines, columns, messages in rows
     }
     if "INVALID ENCODING" in found:
         if ascii_sample:
@@ -229,10 +229,12 @@ def _judge_rejects(
             f"Kept as text because not every value fits the type guessed from the first rows"
             f"{example}: {', '.join(sorted(widen))}."
         )
-    bad = {kind: value for kind, value in found.items() if kind not in ("CAST",)}
-    skipped = sum(value[0] for value in bad.values())
+    bad = {kind: value for kind, value in found.items() if kind != "CAST"}
+    skipped = con.execute(
+        "SELECT count(DISTINCT line) FROM ingest_rejects WHERE error_type <> 'CAST'"
+    ).fetchone()[0]
     if skipped and bad_rows == "refuse":
-        raise _bad_rows_error(bad, len(names))
+        raise _bad_rows_error(bad, skipped, len(names))
     if skipped:
         notes.append(
             f"Skipped {skipped:,} {_plural(skipped, 'row')} that did not match the header."
@@ -240,9 +242,8 @@ def _judge_rejects(
     return skipped, widen, text_note, notes
 
 
-def _bad_rows_error(bad: dict, width: int) -> IngestError:
-    lines = sorted(line for _, found_lines, _, _ in bad.values() for line in found_lines)
-    total = sum(value[0] for value in bad.values())
+def _bad_rows_error(bad: dict, total: int, width: int) -> IngestError:
+    lines = sorted({line for _, found_lines, _, _ in bad.values() for line in found_lines})
     shown = lines[:SHOWN_LINES]
     words = _join([f"{line:,}" for line in shown])
     if set(bad) <= set(_RAGGED):

@@ -3,7 +3,8 @@
 openpyxl's read-only mode parses the sheet XML as a stream, so memory stays flat however
 many rows the sheet has; the rows go straight to a UTF-8 CSV in the build's work folder and
 DuckDB's reader sniffs the types from there, exactly as for an uploaded CSV. Cells keep
-Excel's typing where it matters: dates are written as ISO dates, booleans as true/false.
+Excel's typing where it matters: dates as ISO timestamps (narrowed to DATE afterwards when a
+column has no time of day), booleans as true/false.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
+
 from core.errors import IngestError
+from core.profile import quote, table_columns
 
 ROWS_PER_REPORT = 10_000
 
@@ -25,9 +29,7 @@ def _cell(value: object) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
+        return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
@@ -89,3 +91,15 @@ def xlsx_to_csv(
     finally:
         book.close()
     return tuple(notes)
+
+
+def narrow_dates(con: duckdb.DuckDBPyConnection) -> None:
+    """Excel stores every date as a date-time: a column with no time of day becomes DATE."""
+    stamps = [name for name, kind in table_columns(con) if kind == "TIMESTAMP"]
+    if not stamps:
+        return
+    checks = ", ".join(f"bool_and({quote(n)} = {quote(n)}::DATE)" for n in stamps)
+    flags = con.execute(f"SELECT {checks} FROM data").fetchone()
+    for name, midnight_only in zip(stamps, flags, strict=True):
+        if midnight_only:
+            con.execute(f"ALTER TABLE data ALTER {quote(name)} TYPE DATE")
