@@ -20,7 +20,7 @@ from sqlglot.errors import ParseError, SqlglotError
 from core.errors import UnsafeQueryError
 
 DIALECT = "duckdb"
-MAX_SQL_CHARS = 100_000
+MAX_SQL_CHARS = 50_000
 ONLY_OWN_TABLES = "questions can only read this chat's tables"
 READ_ONLY_REFUSAL = "Only one read-only query (SELECT) can run; this SQL contains"
 
@@ -170,20 +170,21 @@ def guard_sql(sql: str, allowed_tables: Collection[str], row_limit: int) -> Guar
     unlimited_sql = tree.sql(dialect=DIALECT)
     limited_sql = _with_row_cap(tree, row_limit + 1).sql(dialect=DIALECT)
     # What runs is sqlglot's rendering: read it back and check it again.
-    _check_query(_parse_one(limited_sql), allowed)
+    _check_query(_parse_one(limited_sql, max_chars=None), allowed)
     return GuardedQuery(sql=limited_sql, tables=frozenset(tables), unlimited_sql=unlimited_sql)
 
 
-def _parse_one(sql: str) -> exp.Expr:
+def _parse_one(sql: str, max_chars: int | None = MAX_SQL_CHARS) -> exp.Expr:
     if not sql or not sql.strip():
         raise UnsafeQueryError("There is no SQL to run.")
-    if len(sql) > MAX_SQL_CHARS:
+    if max_chars is not None and len(sql) > max_chars:
         raise UnsafeQueryError(
-            f"The SQL is too long to check ({len(sql):,} characters; the limit is "
-            f"{MAX_SQL_CHARS:,})."
+            f"The SQL is too long to check ({len(sql):,} characters; the limit is {max_chars:,})."
         )
     try:
-        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+        parsed = sqlglot.parse(sql, read=DIALECT)
+        # A comment after the last semicolon parses as an empty statement.
+        statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     except ParseError as error:
         word = _first_word(sql)
         if word in _STATEMENT_KEYWORDS:
@@ -224,14 +225,13 @@ def _parse_reason(error: ParseError) -> str:
 
 def _check_query(tree: exp.Expr, allowed: dict[str, str]) -> set[str]:
     """Refuse the first thing that is not allow-listed; return the chat tables read."""
-    if not isinstance(_unwrap(tree), exp.Select | exp.SetOperation | exp.Values):
+    root = tree
+    while isinstance(root, exp.Subquery | exp.Paren):
+        root = root.this
+    if not isinstance(root, exp.Select | exp.SetOperation | exp.Values):
         raise _not_read_only(tree)
     tables: set[str] = set()
-    try:
-        nodes = list(tree.walk())
-    except RecursionError:
-        raise UnsafeQueryError("The SQL is nested too deeply to check.") from None
-    for node in nodes:
+    for node in tree.walk():
         if isinstance(node, exp.Func):
             _check_function(node, allowed)
         elif type(node) not in _QUERY_NODES:
@@ -243,12 +243,6 @@ def _check_query(tree: exp.Expr, allowed: dict[str, str]) -> set[str]:
         elif isinstance(node, exp.CTE) and _PATH_LIKE.search(node.alias_or_name):
             raise _refuse_file(node.alias_or_name)
     return tables
-
-
-def _unwrap(tree: exp.Expr) -> exp.Expr:
-    while isinstance(tree, exp.Subquery | exp.Paren):
-        tree = tree.this
-    return tree
 
 
 def _statement_word(node: exp.Expr) -> str:
@@ -266,9 +260,7 @@ def _statement_word(node: exp.Expr) -> str:
 
 
 def _not_read_only(node: exp.Expr) -> UnsafeQueryError:
-    return UnsafeQueryError(
-        f"Only one read-only query (SELECT) can run; this SQL contains {_statement_word(node)}."
-    )
+    return UnsafeQueryError(f"{READ_ONLY_REFUSAL} {_statement_word(node)}.")
 
 
 def _refuse_node(node: exp.Expr) -> UnsafeQueryError:
@@ -312,7 +304,9 @@ def _check_function(node: exp.Func, allowed: dict[str, str]) -> None:
             f"Tables you can use: {_table_list(allowed)}."
         )
     if isinstance(node, exp.Anonymous | exp.AnonymousAggFunc):
-        if name not in _ANONYMOUS_FUNCTIONS:
+        # DuckDB's method syntax (`region.upper()`) parses as Anonymous even for known names.
+        known = exp.FUNCTION_BY_NAME.get(name.upper())
+        if name not in _ANONYMOUS_FUNCTIONS and known not in _FUNCTION_CLASSES:
             raise UnsafeQueryError(f"The function {name} is not available in questions.")
     elif type(node) not in _FUNCTION_CLASSES:
         raise UnsafeQueryError(f"The function {name} is not available in questions.")
