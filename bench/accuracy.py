@@ -51,8 +51,15 @@ class Outcome:
 # --- scoring -----------------------------------------------------------------------------
 
 
+_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2212]")
+_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u00b4": "'", "`": "'", "\u201c": '"', "\u201d": '"'}
+)
+
+
 def _norm(value: Any) -> str:
-    text = unicodedata.normalize("NFKD", str(value))
+    """As the dataset's evaluator: fold accents, dashes and quotes, lower-case, strip."""
+    text = unicodedata.normalize("NFKD", _DASHES.sub("-", str(value)).translate(_QUOTES))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower().strip()
     text = re.sub(r"\s+", " ", text)
     return text.strip(" .\"'")

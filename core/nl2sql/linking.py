@@ -17,11 +17,15 @@ from typing import Any, Literal
 from core.catalog import ColumnInfo, TableInfo
 from core.nl2sql.vocabulary import (
     GENERIC,
+    GLUE_VERBS,
     KEYWORDS,
+    LIGHT_VERBS,
     MONTHS,
     STOP_WORDS,
+    UNITS,
     Token,
     normalise,
+    root,
     stem,
     synonyms,
     tokenize,
@@ -29,7 +33,9 @@ from core.nl2sql.vocabulary import (
     words_of,
 )
 
-MentionKind = Literal["keyword", "column", "value", "table", "number", "date", "stop", "unknown"]
+MentionKind = Literal[
+    "keyword", "column", "value", "table", "number", "date", "stop", "unknown", "verb"
+]
 Phrase = tuple[str, ...]
 
 _MAX_PHRASE = 8
@@ -74,6 +80,7 @@ class Lexicon:
 
     table: TableInfo
     entries: dict[Phrase, list[_Entry]] = field(default_factory=lambda: defaultdict(list))
+    roots: dict[str, list[ColumnInfo]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, phrase: Phrase, entry: _Entry) -> None:
         if phrase and all(entry != e for e in self.entries[phrase]):
@@ -112,6 +119,13 @@ def build_lexicon(table: TableInfo) -> Lexicon:
     for column in table.columns:
         for phrase, strength in column_phrases(column).items():
             lexicon.add(phrase, _Entry("column", strength, column))
+            for word in phrase:
+                if (
+                    word not in GENERIC
+                    and word not in STOP_WORDS
+                    and column not in lexicon.roots[root(word)]
+                ):
+                    lexicon.roots[root(word)].append(column)
         if column.kind != "text":
             continue
         for value in profiled_values(column):
@@ -157,7 +171,16 @@ def _best_at(tokens: list[Token], i: int, lexicon: Lexicon) -> Mention:
             return found
     if token.kind == "number":
         return Mention("number", i, i + 1, token.text, number=token.number)
-    kind: MentionKind = "stop" if token.text in STOP_WORDS else "unknown"
+    after_number = i > 0 and tokens[i - 1].kind == "number"
+    known = token.text in STOP_WORDS or (after_number and token.text in UNITS)
+    if known or token.text in GLUE_VERBS:
+        return Mention("stop", i, i + 1, token.text)
+    if token.text in LIGHT_VERBS:
+        return Mention("keyword", i, i + 1, token.text, key="light")
+    columns = lexicon.roots.get(root(token.text)) if token.kind == "word" else None
+    if columns:  # 'produced' -> producer: names a column, never picks one alone
+        return Mention("verb", i, i + 1, token.text, columns=tuple(columns), strength=0)
+    kind: MentionKind = "unknown"
     return Mention(kind, i, i + 1, token.text)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from core.catalog import ColumnInfo, TableInfo
 
 Agg = Literal["count", "count_distinct", "sum", "avg", "median", "min", "max"]
-Op = Literal["=", "!=", ">", ">=", "<", "<=", "between", "within", "month_of_year"]
+Op = Literal["=", "!=", ">", ">=", "<", "<=", "between", "within", "month_of_year", "excluding"]
 Shape = Literal[
     "scalar", "grouped", "top", "distinct", "rows", "share", "trend", "lookup", "position"
 ]
@@ -83,6 +83,8 @@ class Filter:
             return f"{col} BETWEEN {literal(values[0])} AND {literal(values[1])}"
         if self.op == "within":  # a calendar period, end excluded
             return f"{col} >= {literal(values[0])} AND {col} < {literal(values[1])}"
+        if self.op == "excluding":  # NULL-safe: rows without a label stay in
+            return " AND ".join(f"{col} IS DISTINCT FROM {literal(v)}" for v in values)
         if self.op == "month_of_year":
             return f"extract(month FROM {col}) = {literal(values[0])}"
         if len(values) > 1:
@@ -94,6 +96,8 @@ class Filter:
         who = " or ".join(label(c) for c in self.columns)
         if self.wording:
             return f"{who} {self.wording}"
+        if self.op == "excluding":
+            return f"{who} is not {', '.join(show(v) for v in self.values)} (a summary row)"
         if self.op == "between":
             return f"{who} is between {show(self.values[0])} and {show(self.values[1])}"
         if len(self.values) > 1:

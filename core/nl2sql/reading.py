@@ -6,6 +6,7 @@ Each step consumes the mentions it explains; whatever is left decides the questi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +102,26 @@ def year_value(m: Mention | None) -> int | None:
     return None
 
 
+_SUMMARY = re.compile(r"^((grand |sub)?totals?|overall|all|sum)\b")
+
+
+def summary_filters(table: TableInfo) -> list[Filter]:
+    """Rows labelled 'Total' / 'Grand total' / 'Overall': a table's own summary lines."""
+    found = []
+    for column in table.columns:
+        if column.kind != "text":
+            continue
+        counts = dict(column.top_values)
+        labels = tuple(
+            v
+            for v in profiled_values(column)
+            if _SUMMARY.match(normalise(str(v)).strip(" *:")) and counts.get(v, 1) == 1
+        )
+        if labels:
+            found.append(Filter((column,), "excluding", labels))
+    return found
+
+
 # --- values ------------------------------------------------------------------------------
 
 
@@ -151,13 +172,14 @@ def _shared_columns(ms: list[Mention]) -> tuple[ColumnInfo, ...]:
 
 
 def _named_column(r: Reader, run: list[int], candidates: tuple[ColumnInfo, ...]):
-    """'region Europe', 'Europe region', 'where region is Europe' name the value's column."""
-    for i in (run[0] - 1, run[-1] + 1):
-        m = r.at(i)
-        if m and m.kind == "column" and r.free(i):
+    """'region Europe', 'Europe region', 'produced by Chaos' name the value's column."""
+    before = [run[0] - 2, run[0] - 1] if r.is_kw(run[0] - 1, "by") else [run[0] - 1]
+    for used in (before, [run[-1] + 1]):
+        m = r.at(used[0])
+        if m and m.kind in ("column", "verb") and r.free(used[0]):
             hit = next((c for c in m.columns if c in candidates), None)
             if hit:
-                return hit, [i]
+                return hit, used
     if len(candidates) > 1:  # a column named elsewhere in the question breaks the tie
         named = {c for m in r.ms if m.kind == "column" for c in m.columns}
         hits = [c for c in candidates if c in named]
@@ -211,13 +233,20 @@ def read_number_equalities(r: Reader) -> None:
         m = r.ms[i]
         for j in (i + 1, i - 1):
             column = r.column_at(j, ("number",))
-            if column is not None and m.number is not None:
+            if column is not None and m.number is not None and _in_range(column, m.number):
                 r.take(i, j)
                 r.take_preposition(min(i, j) - 1)
                 r.filters.append(Filter((column,), "=", (m.number,)))
                 break
         else:
             _number_as_value(r, i)
+
+
+def _in_range(column: ColumnInfo, number: float) -> bool:
+    try:
+        return float(column.min) <= number <= float(column.max)
+    except (TypeError, ValueError):
+        return True
 
 
 def _number_as_value(r: Reader, i: int) -> None:

@@ -222,6 +222,56 @@ _add("times", "times", "time")
 _add("asc", "ascending", "lowest first", "smallest first")
 _add("desc", "descending", "highest first", "largest first")
 
+_IRREGULAR = {
+    "won": "win", "lost": "lose", "ran": "run", "held": "hold", "made": "make", "took": "take",
+    "taken": "take", "given": "give", "gave": "give", "sold": "sell", "built": "build",
+    "wrote": "write", "written": "write", "drove": "drive", "driven": "drive", "began": "begin",
+    "begun": "begin", "led": "lead", "paid": "pay", "spent": "spend", "chose": "choose",
+    "chosen": "choose", "became": "become", "came": "come", "sang": "sing", "sung": "sing",
+    "beaten": "beat", "shot": "shoot", "caught": "catch", "brought": "bring", "bought": "buy",
+    "kept": "keep", "met": "meet", "sent": "send", "flew": "fly", "flown": "fly",
+    "grew": "grow", "grown": "grow", "knew": "know", "known": "know", "seen": "see",
+    "saw": "see", "went": "go", "gone": "go", "found": "find", "told": "tell", "sat": "sit",
+    "stood": "stand", "fought": "fight", "taught": "teach", "born": "birth", "died": "death",
+    "dead": "death",
+}  # fmt: skip
+_ROOT_SUFFIXES = ("ations", "ation", "ers", "ors", "ings", "ions", "er", "or", "ing", "ion",
+                  "ed", "es", "s")  # fmt: skip
+
+
+def root(word: str) -> str:
+    """A crude common root for a verb and its nouns: produced/producer, won/winner/wins."""
+    word = _IRREGULAR.get(word, word)
+    for suffix in _ROOT_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    word = word.rstrip("e") if len(word) > 3 else word
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]
+    return word
+
+
+# Passive verbs that only glue a filter on: 'events held in Canada', 'the ones listed'.
+GLUE_VERBS = word_set(
+    """held located situated based listed shown given used featured included found reported
+    represented one ones"""
+)
+# Verbs that restate a number the question already names: 'points scored by X'.
+LIGHT_VERBS = word_set(
+    """receive received receives earn earned earns score scored scores achieve achieved collect
+    collected gain gained obtain obtained record recorded register registered accumulate
+    accumulated total totaled totalled tally tallied"""
+)
+
+# Units written after a number ('13,149 ft', 'over 20 km'): the number carries the meaning.
+UNITS = word_set(
+    """ft feet foot m meter meters metre metres km kilometer kilometers kilometres mi mile
+    miles mph kph kmh kg kgs kilogram kilograms lb lbs pound pounds g gram grams t ton tons
+    tonnes sec secs second seconds min mins minute minutes h hr hrs hour hours dollars usd
+    eur euros people persons percent pts point points yd yds yards in inch inches cm mm"""
+)
+
 # Words that decide the shape but, alone, carry no column or value.
 FRAMING = frozenset({"which", "what", "who", "when", "list", "show", "name"})
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}

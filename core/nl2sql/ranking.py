@@ -1,0 +1,149 @@
+"""Ranking shapes: top/bottom N, 'which X has the highest Y', comparisons of named rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from core.catalog import ColumnInfo, TableInfo
+from core.nl2sql.measures import (
+    Measure,
+    aggregate_plan,
+    measure_at,
+    measure_by,
+    name_column,
+    non_additive,
+    row_entity,
+    unique,
+)
+from core.nl2sql.plan import Grain, Plan
+from core.nl2sql.reading import Reader, date_columns, pick
+from core.nl2sql.vocabulary import GRAINS
+
+COUNTING_SUPERLATIVES = frozenset({"most", "the most", "fewest", "least", "more", "less"})
+
+
+@dataclass(frozen=True)
+class Top:
+    limit: int
+    order: str
+    ranked: ColumnInfo | None  # the group being ranked; None ranks whole rows
+    measure: Measure
+
+
+def read_top(r: Reader) -> Top | None:
+    for i, m in enumerate(r.ms):
+        if not r.is_kw(i, "max", "min") or m.text in COUNTING_SUPERLATIVES:
+            continue
+        n_at = next((j for j in (i + 1, i - 1) if _count_number(r, j)), None)
+        if n_at is None:
+            continue
+        ranked_at = max(i, n_at) + 1
+        ranked = r.at(ranked_at)
+        if ranked is None or ranked.kind not in ("column", "table", "keyword"):
+            continue
+        if ranked.kind == "keyword" and ranked.key != "rows":
+            continue
+        measure = measure_by(r, ranked_at + 1)
+        column = pick(ranked.columns, ("text", "boolean", "date", "number"))
+        if measure is None and column is not None and column.kind == "number":
+            measure, column = Measure("max", column), None
+        if measure is None:
+            measure = Measure("count", None)
+        r.take(i, n_at, ranked_at)
+        order = "desc" if m.key == "max" else "asc"
+        return Top(int(r.ms[n_at].number or 1), order, column, measure)
+    return None
+
+
+def _count_number(r: Reader, i: int) -> bool:
+    m = r.at(i)
+    return bool(m and m.kind == "number" and r.free(i) and m.number and 1 <= m.number <= 1000)
+
+
+def superlative_plan(r: Reader, i: int, framing, group, grain) -> Plan | None:
+    m = r.ms[i]
+    r.take(i)
+    order = "desc" if m.key == "max" else "asc"
+    measure = measure_at(r, i + 1, default="max" if m.key == "max" else "min")
+    if measure is None:
+        return None
+    if group is not None or (grain is not None and measure.column is not None):
+        agg = measure.agg if measure.explicit_agg else m.key
+        return aggregate_plan(r, replace(measure, agg=agg), group, grain)
+    target = _target_group(r, framing, grain)
+    if target is None:
+        if measure.column is None:
+            return None
+        return Plan(
+            r.table, "scalar", m.key if not measure.explicit_agg else measure.agg, measure.column
+        )
+    column, bucket = target
+    agg = measure.agg
+    if measure.column is not None and not measure.explicit_agg:
+        one_row = column is not None and unique(column, r.table)
+        agg = m.key if one_row or non_additive(measure.column) else "sum"
+    plan = Plan(
+        r.table,
+        "top",
+        agg,
+        measure.column,
+        group=column,
+        order=order,
+        limit=1,
+        entity=measure.entity,
+    )
+    if bucket:
+        dates = date_columns(r.table)
+        if not dates:
+            return None
+        plan = replace(plan, group=dates[0], grain=bucket)
+    return plan
+
+
+def _target_group(r: Reader, framing, grain) -> tuple[ColumnInfo | None, Grain | None] | None:
+    """The thing a superlative picks: 'which region', 'who', 'which month'."""
+    for i in r.free_indexes("column"):
+        column = pick(r.ms[i].columns, ("text", "boolean", "date", "number"))
+        if column is not None:
+            r.take(i)
+            return column, None
+    for i in r.free_indexes("keyword"):
+        if r.ms[i].key in GRAINS:
+            r.take(i)
+            return None, r.ms[i].key  # type: ignore[return-value]
+    if grain is not None:
+        return None, grain
+    for f in r.filters:  # 'who had more goals, A or B': the value's own column
+        if len(f.values) > 1 and f.op == "=":
+            return f.columns[0], None
+    row = row_entity(r)
+    if row is not None:
+        return row, None
+    if "who" in framing:
+        column = name_column(r.table)
+        return (column, None) if column else None
+    return None
+
+
+def top_plan(table: TableInfo, top: Top, group) -> Plan | None:
+    if group is not None:
+        return None
+    measure = top.measure
+    agg = measure.agg
+    ranked = top.ranked
+    if ranked is not None and measure.column is not None and not measure.explicit_agg:
+        agg = top.order == "desc" and "max" or "min"
+        if not unique(ranked, table) and not non_additive(measure.column):
+            agg = "sum"
+    if ranked is None and measure.column is None:
+        return None
+    return Plan(
+        table,
+        "top",
+        agg,
+        measure.column,
+        group=ranked,
+        order=top.order,
+        limit=top.limit,
+        entity=measure.entity,
+    )
