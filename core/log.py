@@ -21,6 +21,8 @@ def configure(level: str) -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=False
     )
     logging.getLogger().setLevel(level)
+    # sqlglot warns when it falls back to a generic command for a statement the guard refuses.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     _configured = True
 
 
