@@ -27,7 +27,7 @@ from core.errors import NotFoundError, ValidationError
 from core.log import event
 from core.models import ColumnMetadata, Dataset
 from core.naming import validate_table_name
-from core.profile import from_text, jsonable
+from core.profile import from_text
 
 log = logging.getLogger(__name__)
 
@@ -293,53 +293,3 @@ def export_dataset(
         partial.unlink(missing_ok=True)
     event(log, "dataset.exported", user=user_id, dataset=dataset.id, format=fmt)
     return dest
-
-
-# --- used by core.ingest -----------------------------------------------------------------
-
-
-def metadata_rows(dataset_id: uuid.UUID, columns: tuple[ColumnInfo, ...]) -> list[dict]:
-    return [
-        {
-            "id": uuid.uuid4(),
-            "dataset_id": dataset_id,
-            "position": position,
-            "column_name": c.name,
-            "original_name": c.original_name,
-            "data_type": c.data_type[:100],
-            "null_count": c.null_count,
-            "distinct_count": c.distinct_count,
-            "min": None if c.min is None else str(c.min),
-            "max": None if c.max is None else str(c.max),
-            "mean": c.mean,
-            "sample_values": [jsonable(v) for v in c.sample_values],
-            "top_values": [[jsonable(v), n] for v, n in c.top_values],
-        }
-        for position, c in enumerate(columns)
-    ]
-
-
-def table_names(session: Session, chat_id: uuid.UUID) -> set[str]:
-    return set(session.scalars(select(Dataset.table_name).where(Dataset.chat_id == chat_id)))
-
-
-def dataset_ids(session: Session) -> set[uuid.UUID]:
-    return set(session.scalars(select(Dataset.id)))
-
-
-def remove_rows_without_files(session: Session, folder: Path) -> int:
-    """Rows whose file under ``folder`` is gone; none when every file is gone (storage
-    not mounted looks the same, and deleting every dataset row would be the wrong fix)."""
-    rows = session.execute(select(Dataset.id, Dataset.storage_path)).all()
-    ours = [(i, Path(p)) for i, p in rows if Path(p).parent.resolve() == folder.resolve()]
-    missing = [i for i, path in ours if not path.is_file()]
-    if not missing:
-        return 0
-    if len(missing) == len(ours) > 1:
-        log.warning("event=dataset.all_files_missing rows=%s folder_kept=true", len(ours))
-        return 0
-    session.execute(delete(Dataset).where(Dataset.id.in_(missing)))
-    session.commit()
-    for dataset_id in missing:
-        event(log, "dataset.row_without_file_removed", dataset=dataset_id)
-    return len(missing)

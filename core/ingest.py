@@ -17,26 +17,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.build import BuiltDataset, IngestProgress, ProgressSink, build_dataset_file, remove_paths
+from core.catalog import ColumnInfo
 from core.chats import owned_chat
 from core.config import Settings
-from core.datasets import (
-    DatasetSummary,
-    dataset_ids,
-    get_dataset,
-    metadata_rows,
-    remove_rows_without_files,
-    table_names,
-)
+from core.datasets import DatasetSummary, get_dataset
 from core.errors import IngestError
 from core.loaders import BadRows, RaggedRowsError
 from core.log import event
 from core.models import Chat, ColumnMetadata, Dataset
 from core.naming import table_name_for
+from core.profile import jsonable
 
 __all__ = [
     "BadRows",
@@ -110,7 +105,7 @@ def ingest_file(
             on_progress=on_progress,
         )
         try:
-            commit_dataset(session, chat, user_id, dataset_id, dest, original_filename, built)
+            _commit_dataset(session, chat, user_id, dataset_id, dest, original_filename, built)
         except BaseException:
             session.rollback()
             remove_paths(dest)
@@ -128,7 +123,7 @@ def ingest_file(
     return get_dataset(session, user_id, dataset_id)
 
 
-def commit_dataset(
+def _commit_dataset(
     session: Session,
     chat: Chat,
     user_id: uuid.UUID,
@@ -139,7 +134,7 @@ def commit_dataset(
 ) -> None:
     """The row and its metadata in one transaction, under a table name free in the chat."""
     for _ in range(NAME_ATTEMPTS):
-        name = table_name_for(original_filename, table_names(session, chat.id))
+        name = table_name_for(original_filename, _table_names(session, chat.id))
         session.add(
             Dataset(
                 id=dataset_id,
@@ -159,7 +154,7 @@ def commit_dataset(
             chat = owned_chat(session, user_id, chat.id)
             continue
         if built.columns:
-            session.execute(insert(ColumnMetadata), metadata_rows(dataset_id, built.columns))
+            session.execute(insert(ColumnMetadata), _metadata_rows(dataset_id, built.columns))
         session.commit()
         return
     raise IngestError("Another upload to this chat took the same table name; try again.")
@@ -174,7 +169,7 @@ def cleanup_orphans(session: Session, settings: Settings) -> int:
     folder = settings.datasets_dir
     if not folder.is_dir():
         return 0
-    known = dataset_ids(session)
+    known = _dataset_ids(session)
     groups: dict[uuid.UUID, list[Path]] = {}
     for path in folder.iterdir():
         try:
@@ -191,5 +186,52 @@ def cleanup_orphans(session: Session, settings: Settings) -> int:
             remove_paths(path)
             event(log, "dataset.orphan_removed", file=path.name)
         removed += len(stale)
-    removed += remove_rows_without_files(session, folder)
+    removed += _remove_rows_without_files(session, folder)
     return removed
+
+
+def _metadata_rows(dataset_id: uuid.UUID, columns: tuple[ColumnInfo, ...]) -> list[dict]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "dataset_id": dataset_id,
+            "position": position,
+            "column_name": c.name,
+            "original_name": c.original_name,
+            "data_type": c.data_type[:100],
+            "null_count": c.null_count,
+            "distinct_count": c.distinct_count,
+            "min": None if c.min is None else str(c.min),
+            "max": None if c.max is None else str(c.max),
+            "mean": c.mean,
+            "sample_values": [jsonable(v) for v in c.sample_values],
+            "top_values": [[jsonable(v), n] for v, n in c.top_values],
+        }
+        for position, c in enumerate(columns)
+    ]
+
+
+def _table_names(session: Session, chat_id: uuid.UUID) -> set[str]:
+    return set(session.scalars(select(Dataset.table_name).where(Dataset.chat_id == chat_id)))
+
+
+def _dataset_ids(session: Session) -> set[uuid.UUID]:
+    return set(session.scalars(select(Dataset.id)))
+
+
+def _remove_rows_without_files(session: Session, folder: Path) -> int:
+    """Rows whose file under ``folder`` is gone; none when every file is gone (storage
+    not mounted looks the same, and deleting every dataset row would be the wrong fix)."""
+    rows = session.execute(select(Dataset.id, Dataset.storage_path)).all()
+    ours = [(i, Path(p)) for i, p in rows if Path(p).parent.resolve() == folder.resolve()]
+    missing = [i for i, path in ours if not path.is_file()]
+    if not missing:
+        return 0
+    if len(missing) == len(ours) > 1:
+        log.warning("event=dataset.all_files_missing rows=%s folder_kept=true", len(ours))
+        return 0
+    session.execute(delete(Dataset).where(Dataset.id.in_(missing)))
+    session.commit()
+    for dataset_id in missing:
+        event(log, "dataset.row_without_file_removed", dataset=dataset_id)
+    return len(missing)

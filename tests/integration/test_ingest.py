@@ -146,7 +146,7 @@ def test_failure_between_file_and_commit_leaves_no_file_and_no_row(
     def broken(*args, **kwargs):
         raise RuntimeError("metadata could not be written")
 
-    monkeypatch.setattr(ingest, "metadata_rows", broken)
+    monkeypatch.setattr(ingest, "_metadata_rows", broken)
     with pytest.raises(RuntimeError):
         ingest_file(db, settings, user_id, chat_id, SALES, "sales.csv")
     assert _files(settings) == [] and _row_counts(db) == (0, 0)
