@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -48,16 +48,29 @@ def _width(header: tuple) -> int:
 def xlsx_to_csv(
     source: Path, dest: Path, on_rows: Callable[[int], None] | None = None
 ) -> tuple[str, ...]:
-    """Writes the first sheet to ``dest``; returns notes for the user."""
+    """Writes the first sheet to ``dest``; returns notes for the user.
+
+    The workbook is opened from a file object: openpyxl refuses a path whose name does not
+    end in .xlsx, and an upload is spooled under a temporary name.
+    """
+    try:
+        with source.open("rb") as handle:
+            return _convert(handle, dest, on_rows)
+    except IngestError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any parse failure of untrusted XML/zip
+        raise IngestError(
+            "This Excel file could not be read (it may be damaged, incomplete or "
+            "password-protected). Save it again as .xlsx, or as CSV, and upload that."
+        ) from error
+
+
+def _convert(
+    handle: BinaryIO, dest: Path, on_rows: Callable[[int], None] | None
+) -> tuple[str, ...]:
     from openpyxl import load_workbook
 
-    try:
-        book = load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
-        raise IngestError(
-            "This Excel file could not be opened (it may be damaged or password-protected). "
-            "Save it again as .xlsx, or as CSV, and upload that."
-        ) from error
+    book = load_workbook(handle, read_only=True, data_only=True)
     notes = []
     try:
         sheet = book.worksheets[0]
@@ -72,8 +85,8 @@ def xlsx_to_csv(
             raise IngestError("The first sheet of this workbook is empty.")
         width = _width(header)
         dropped = False
-        with dest.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
+        with dest.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
             writer.writerow(["" if cell is None else str(cell) for cell in header[:width]])
             written = 0
             for row in rows:

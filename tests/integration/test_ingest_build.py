@@ -343,3 +343,13 @@ def test_a_failing_progress_sink_stops_the_build_and_leaves_nothing(build):
 
     with pytest.raises(KeyboardInterrupt):
         build("a,b\n1,2\n", on_progress=cancel)
+
+
+def test_excel_spooled_under_a_temporary_name_is_still_read(build, tmp_path):
+    assert build(_workbook(tmp_path), "upload-x1y2.part").result.row_count == 2
+
+
+def test_truncated_excel_is_refused_as_damaged(build, tmp_path):
+    data = _workbook(tmp_path)
+    with pytest.raises(IngestError, match="damaged or incomplete"):
+        build(data[: len(data) * 2 // 3], "orders.xlsx")
