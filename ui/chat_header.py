@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import chats
+from core import chats, datasets
 from ui import context, errors
 
 
@@ -35,6 +35,7 @@ def render(chat) -> None:
         if yes.button("Yes, delete it", type="primary"):
             with errors.shown():
                 with context.db() as session:
+                    datasets.delete_chat_files(session, context.settings(), uid, chat.id)
                     chats.delete_chat(session, uid, chat.id)
                 st.session_state["confirm_delete_chat"] = False
                 st.session_state.pop("chat_id", None)

@@ -27,7 +27,8 @@ if not tables:
     upload.uploader(chat_id, "Upload data files")
 else:
     names = ", ".join(f"`{t.table_name}` ({t.row_count:,} rows)" for t in tables)
-    with st.expander(f"Data in this chat: {names}", icon=":material/table:"):
+    fresh = bool(st.session_state.get("ingest_notes"))
+    with st.expander(f"Data in this chat: {names}", icon=":material/table:", expanded=fresh):
         upload.uploader(chat_id)
         st.page_link(
             "views/data.py", label="Preview and profile on the Data page", icon=":material/table:"
