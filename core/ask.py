@@ -111,7 +111,11 @@ def _run_with_repairs(
     draft: Draft,
     settings: Settings,
 ) -> tuple[Draft, str, QueryResult, int]:
-    """Guard and run; on an execution error an LLM gets the error back, at most twice."""
+    """Guard and run; on an execution error an LLM gets the error back, at most twice.
+
+    Returns the checked SQL without the guard's row cap: that is the query the answer shows
+    (the cap only bounds what is fetched; ``result_count`` is the true total).
+    """
     names = [t.name for t in tables]
     limits = limits_from_settings(settings)
     repairs = 0
@@ -121,7 +125,7 @@ def _run_with_repairs(
             result = run_query(
                 _sources(tables), guarded.sql, limits, count_sql=guarded.unlimited_sql
             )
-            return draft, guarded.sql, result, repairs
+            return draft, guarded.unlimited_sql, result, repairs
         except QueryLimitError:
             raise
         except QueryError as error:
