@@ -21,7 +21,14 @@ from core.nl2sql.measures import (
     unique,
 )
 from core.nl2sql.plan import Plan
-from core.nl2sql.ranking import COUNTING_SUPERLATIVES, read_top, superlative_plan, top_plan
+from core.nl2sql.ranking import (
+    COUNTING_SUPERLATIVES,
+    difference_plan,
+    read_top,
+    same_plan,
+    superlative_plan,
+    top_plan,
+)
 from core.nl2sql.reading import (
     Reader,
     read_comparisons,
@@ -113,9 +120,6 @@ def _without_summary_rows(plan: Plan) -> Plan:
     if not extra:
         return plan
     plan = plan.with_filters(plan.filters + tuple(extra))
-    if plan.shape == "position" and plan.offset:
-        removed = sum(len(f.values) for f in extra)
-        plan = replace(plan, offset=max(plan.offset - removed, 0))
     return plan
 
 
@@ -148,7 +152,12 @@ def _decide(r: Reader, framing: set[str], top, group, grain) -> Plan | None:
     table = r.table
     if top is not None:
         return top_plan(table, top, group)
-    share = next((i for i in r.free_indexes("keyword") if r.ms[i].key == "share"), None)
+    special = {r.ms[i].key: i for i in reversed(r.free_indexes("keyword"))}
+    if "difference" in special:
+        return difference_plan(r, special["difference"])
+    if "same" in special:
+        return same_plan(r, special["same"], framing)
+    share = special.get("share")
     if share is not None:
         return share_plan(r, share, group)
     superlative = next(

@@ -150,7 +150,17 @@ def link(question: str, table: TableInfo, lexicon: Lexicon | None = None) -> lis
         mention = _best_at(tokens, i, lexicon)
         mentions.append(mention)
         i = mention.end
-    return mentions
+    return [_unit_after_column(m, mentions[k - 1] if k else None) for k, m in enumerate(mentions)]
+
+
+def _unit_after_column(m: Mention, prev: Mention | None) -> Mention:
+    """'gold medals', 'height in ft': a unit word after a numeric column restates it."""
+    numeric = (
+        prev is not None and prev.kind == "column" and any(c.kind == "number" for c in prev.columns)
+    )
+    if m.kind == "unknown" and numeric and m.text in UNITS:
+        return Mention("stop", m.start, m.end, m.text)
+    return m
 
 
 def _best_at(tokens: list[Token], i: int, lexicon: Lexicon) -> Mention:

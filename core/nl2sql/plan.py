@@ -15,7 +15,18 @@ from core.catalog import ColumnInfo, TableInfo
 Agg = Literal["count", "count_distinct", "sum", "avg", "median", "min", "max"]
 Op = Literal["=", "!=", ">", ">=", "<", "<=", "between", "within", "month_of_year", "excluding"]
 Shape = Literal[
-    "scalar", "grouped", "top", "distinct", "rows", "share", "trend", "lookup", "position"
+    "scalar",
+    "grouped",
+    "top",
+    "distinct",
+    "rows",
+    "share",
+    "trend",
+    "lookup",
+    "position",
+    "neighbour",
+    "difference",
+    "same",
 ]
 Grain = Literal["day", "week", "month", "quarter", "year"]
 Order = Literal["asc", "desc"]
@@ -120,6 +131,8 @@ class Plan:
     offset: int | None = None
     select: tuple[ColumnInfo, ...] = ()
     entity: str = "rows"  # what a count counts, as the question named it
+    anchor: Filter | None = None  # the named row(s) a neighbour/difference/same starts from
+    step: int = 0  # neighbour: +1 next, -1 previous; difference: 1 signed, 0 absolute
 
     def with_filters(self, filters: tuple[Filter, ...]) -> Plan:
         return replace(self, filters=filters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from core.catalog import ColumnInfo, TableInfo
+from core.nl2sql.listing import anchor_pair
 from core.nl2sql.measures import (
     Measure,
     aggregate_plan,
@@ -70,6 +71,10 @@ def superlative_plan(r: Reader, i: int, framing, group, grain) -> Plan | None:
     if group is not None or (grain is not None and measure.column is not None):
         agg = measure.agg if measure.explicit_agg else m.key
         return aggregate_plan(r, replace(measure, agg=agg), group, grain)
+    than = next((j for j in r.free_indexes("keyword") if r.ms[j].key == "than"), None)
+    if than is not None:
+        r.take(than)
+        return _than_plan(r, measure, 1 if m.key == "max" else -1, framing)
     target = _target_group(r, framing, grain)
     if target is None:
         if measure.column is None:
@@ -113,9 +118,10 @@ def _target_group(r: Reader, framing, grain) -> tuple[ColumnInfo | None, Grain |
             return None, r.ms[i].key  # type: ignore[return-value]
     if grain is not None:
         return None, grain
-    for f in r.filters:  # 'who had more goals, A or B': the value's own column
-        if len(f.values) > 1 and f.op == "=":
-            return f.columns[0], None
+    pair = anchor_pair(r)  # 'who had more goals, A or B': the values' own column
+    if pair is not None:
+        r.filters.append(pair)
+        return pair.columns[0], None
     row = row_entity(r)
     if row is not None:
         return row, None
@@ -147,3 +153,55 @@ def top_plan(table: TableInfo, top: Top, group) -> Plan | None:
         limit=top.limit,
         entity=measure.entity,
     )
+
+
+def difference_plan(r: Reader, at: int) -> Plan | None:
+    """'difference in gold between A and B', 'how many more points did A score than B'."""
+    r.take(at)
+    signed = r.ms[at].text.startswith("how ")
+    for i in r.free_indexes("keyword"):
+        if r.ms[i].key == "between":
+            r.take(i)
+    pair = anchor_pair(r)
+    measure = measure_at(r, at + 1) or _free_measure(r)
+    if pair is None or measure is None or measure.column is None:
+        return None
+    return Plan(r.table, "difference", "sum", measure.column, anchor=pair, step=int(signed))
+
+
+def same_plan(r: Reader, at: int, framing) -> Plan | None:
+    """'which team has the same percentage as the Delhi Wizards'."""
+    r.take(at)
+    anchors = [f for f in r.filters if f.op == "=" and len(f.values) == 1 and len(f.columns) == 1]
+    if len(anchors) != 1:
+        return None
+    anchor = anchors[0]
+    r.filters.remove(anchor)
+    compared = next(iter(r.free_indexes("column")), None)
+    if compared is None:
+        return None
+    r.take(compared)
+    column = pick(r.ms[compared].columns)
+    target = row_entity(r) or anchor.columns[0]
+    return Plan(r.table, "same", measure=column, select=(target,), anchor=anchor)
+
+
+def _than_plan(r: Reader, measure: Measure, step: int, framing) -> Plan | None:
+    """'which circuit has more screens than Bow Tie Cinemas'."""
+    anchors = [f for f in r.filters if f.op == "=" and len(f.values) == 1 and len(f.columns) == 1]
+    if len(anchors) != 1 or measure.column is None:
+        return None
+    anchor = anchors[0]
+    r.filters.remove(anchor)
+    target = _target_group(r, framing, None)
+    column = target[0] if target and target[0] is not None else anchor.columns[0]
+    return Plan(r.table, "same", measure=measure.column, select=(column,), anchor=anchor, step=step)
+
+
+def _free_measure(r: Reader) -> Measure | None:
+    for i in r.free_indexes("column"):
+        column = pick(r.ms[i].columns, ("number",))
+        if column is not None:
+            r.take(i)
+            return Measure("sum", column)
+    return None

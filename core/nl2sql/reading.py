@@ -258,6 +258,12 @@ def _number_as_value(r: Reader, i: int) -> None:
         for v in profiled_values(c)
         if normalise(str(v)).strip() == m.text
     ]
+    if not hits and m.number is not None and float(m.number).is_integer():
+        hits = [
+            (c, int(m.number))
+            for c in r.table.columns
+            if is_year_column(c) and _in_range(c, m.number)
+        ]
     if len({c for c, _ in hits}) == 1:
         r.take(i)
         r.take_preposition(i - 1)

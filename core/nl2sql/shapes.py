@@ -7,12 +7,14 @@ Identifiers are always double-quoted; the only LIMITs are the ones a question as
 from __future__ import annotations
 
 from core.nl2sql.plan import (
+    Filter,
     Plan,
     agg_alias,
     agg_sql,
     describe_agg,
     label,
     quote,
+    show,
 )
 
 
@@ -27,6 +29,9 @@ def to_sql(plan: Plan) -> str:
         "lookup": _lookup,
         "rows": _rows,
         "position": _position,
+        "neighbour": _neighbour,
+        "difference": _difference,
+        "same": _same,
     }[plan.shape]
     return render(plan)
 
@@ -133,9 +138,69 @@ def _rows(plan: Plan) -> str:
     return f"SELECT * {_from(plan)}"
 
 
+_ROW = quote("row_in_file")
+
+
+def _numbered(plan: Plan) -> str:
+    """The table with each row's place in the file; a scan keeps the file's order."""
+    return (
+        f"WITH {quote('numbered')} AS (SELECT *, row_number() OVER () AS {_ROW} "
+        f"FROM {quote(plan.table.name)}) "
+    )
+
+
+def _where(plan: Plan, extra: tuple[str, ...] = ()) -> str:
+    conditions = [f.sql() for f in plan.filters] + list(extra)
+    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
 def _position(plan: Plan) -> str:
+    direction = "DESC" if plan.step < 0 else "ASC"
     offset = f" OFFSET {plan.offset}" if plan.offset else ""
-    return f"SELECT {_columns(plan)} {_from(plan)} LIMIT {plan.limit or 1}{offset}"
+    if plan.order is not None:  # alphabetical, not the file's order
+        column = quote(plan.select[0].name)
+        return (
+            f"SELECT {_columns(plan)} {_from(plan, (f'{column} IS NOT NULL',))} "
+            f"ORDER BY {column} {plan.order.upper()} LIMIT {plan.limit or 1}{offset}"
+        )
+    return (
+        f"{_numbered(plan)}SELECT {_columns(plan)} FROM {quote('numbered')}{_where(plan)} "
+        f"ORDER BY {_ROW} {direction} LIMIT {plan.limit or 1}{offset}"
+    )
+
+
+def _neighbour(plan: Plan) -> str:
+    assert plan.anchor is not None
+    numbered = quote("numbered")
+    start = f"(SELECT min({_ROW}) FROM {numbered} WHERE {plan.anchor.sql()})"
+    sign = "+" if plan.step > 0 else "-"
+    condition = f"{_ROW} = {start} {sign} {abs(plan.step)}"
+    return f"{_numbered(plan)}SELECT {_columns(plan)} FROM {numbered}{_where(plan, (condition,))}"
+
+
+def _difference(plan: Plan) -> str:
+    assert plan.anchor is not None and plan.measure is not None
+    column = plan.anchor.columns[0]
+    parts = []
+    for value in plan.anchor.values[:2]:
+        one = Filter((column,), "=", (value,))
+        sub = plan.with_filters(plan.filters + (one,))
+        parts.append(f"(SELECT sum({quote(plan.measure.name)}) {_from(sub)})")
+    expression = f"{parts[0]} - {parts[1]}"
+    if not plan.step:
+        expression = f"abs({expression})"
+    return f"SELECT {expression} AS {quote('difference')}"
+
+
+def _same(plan: Plan) -> str:
+    assert plan.anchor is not None and plan.measure is not None
+    compared = quote(plan.measure.name)
+    anchor_plan = plan.with_filters((plan.anchor,))
+    reference = f"(SELECT min({compared}) {_from(anchor_plan)})"
+    others = Filter(plan.anchor.columns, "excluding", plan.anchor.values)
+    op = {0: "=", 1: ">", -1: "<"}[plan.step]
+    conditions = (f"{compared} {op} {reference}", others.sql())
+    return f"SELECT DISTINCT {_columns(plan)} {_from(plan, conditions)}"
 
 
 # --- understanding -----------------------------------------------------------------------
@@ -168,8 +233,25 @@ def _describe(plan: Plan) -> str:
     if shape == "lookup":
         return f"the {names}"
     if shape == "position":
-        which = "last" if plan.offset else "first"
-        return f"the {names} of the {which} row, in the table's own order"
+        which = "last" if plan.step < 0 else "first"
+        if plan.order is not None:
+            return f"the {which} {names} in alphabetical order"
+        return f"the {names} of the {which} row in the table's own order"
+    if shape == "neighbour":
+        assert plan.anchor is not None
+        side = "after" if plan.step > 0 else "before"
+        return f"the {names} of the row just {side} the one where {plan.anchor.describe()}"
+    if shape == "difference":
+        assert plan.anchor is not None and plan.measure is not None
+        a, b = (show(v) for v in plan.anchor.values[:2])
+        how = f"{a} minus {b}" if plan.step else f"between {a} and {b}"
+        return f"difference in {label(plan.measure)} {how}"
+    if shape == "same":
+        assert plan.anchor is not None and plan.measure is not None
+        how = {0: "the same", 1: "a higher", -1: "a lower"}[plan.step]
+        than = "as" if plan.step == 0 else "than"
+        anchor = show(plan.anchor.values[0])
+        return f"the {names} with {how} {label(plan.measure)} {than} {anchor}"
     return "rows" if plan.filters else "all rows"
 
 

@@ -159,7 +159,8 @@ STOP_WORDS = word_set(
     what which who whom whose how when where why tell give show display find get got
     return list name named called have has had having also just only all any some
     data dataset table chart list listed row rows record records entry entries line lines
-    value values result results information info overall whole entire ever
+    value values result results information info overall whole entire ever column columns
+    field fields according
     """
 )
 
@@ -219,6 +220,17 @@ _add("last", "last", "final", "bottom of the list", "at the bottom", "very botto
 _add("and", "and", "or", "and also", "as well as", ",", "&", "nor")
 _add("than", "than")
 _add("times", "times", "time")
+_add("next", "next", "following", "right after", "immediately after", "the one after")
+_add("next", "directly after", "just after", "after that", "next after", "listed after")
+_add("previous", "previous", "preceding", "prior", "right before", "immediately before")
+_add("previous", "just before", "directly before", "previous to", "listed before")
+_add("max", "more", "higher", "larger", "bigger", "greater", "longer", "taller", "heavier")
+_add("min", "less", "fewer", "lower", "smaller", "shorter", "lighter")
+_add("difference", "difference", "difference in", "difference between", "the difference")
+_add("difference", "how many more", "how much more", "how many less", "how many fewer")
+_add("difference", "how much less", "gap", "gap between", "how far apart")
+_add("same", "same", "the same", "same as", "the same as", "equal", "identical")
+_add("alphabetical", "alphabetically", "alphabetical order", "in alphabetical order", "a-z")
 _add("asc", "ascending", "lowest first", "smallest first")
 _add("desc", "descending", "highest first", "largest first")
 
@@ -268,13 +280,12 @@ LIGHT_VERBS = word_set(
 UNITS = word_set(
     """ft feet foot m meter meters metre metres km kilometer kilometers kilometres mi mile
     miles mph kph kmh kg kgs kilogram kilograms lb lbs pound pounds g gram grams t ton tons
-    tonnes sec secs second seconds min mins minute minutes h hr hrs hour hours dollars usd
-    eur euros people persons percent pts point points yd yds yards in inch inches cm mm"""
+    tonnes medal medals sec secs second seconds min mins minute minutes h hr hrs hour hours
+    dollars usd eur euros people persons percent pts point points yd yds yards in inch inches
+    cm mm"""
 )
 
 # Words that decide the shape but, alone, carry no column or value.
-FRAMING = frozenset({"which", "what", "who", "when", "list", "show", "name"})
-ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 # Column-name words too generic to link a column by themselves.
 GENERIC = word_set("id no nr num number code name of the a and in per total count value amount")
 GRAINS = ("day", "week", "month", "quarter", "year")
