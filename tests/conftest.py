@@ -21,7 +21,7 @@ from core.config import Settings
 from core.db import make_engine, migrate
 from core.models import Base, User
 
-pytest_plugins = ["tests.fakellm"]
+pytest_plugins = ["tests.fakellm", "tests.apptest_support"]
 
 TEST_PASSWORD = "correct horse battery"
 

@@ -6,13 +6,13 @@ import pytest
 
 from core import auth, chats
 from core.db import session_scope
-from tests.apptest_support import app_env, run_app  # noqa: F401
+from tests.apptest_support import run_app
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def signed_in(engine, app_env):  # noqa: F811
+def signed_in(engine, app_env):
     with session_scope(engine) as session:
         signed = auth.register_and_sign_in(session, app_env, "alice@example.com", PASSWORD)
     return signed
@@ -22,7 +22,7 @@ def _page_titles(at):
     return [t.value for t in at.title]
 
 
-def test_anonymous_visitors_get_only_the_sign_in_page(app_env, monkeypatch):  # noqa: F811
+def test_anonymous_visitors_get_only_the_sign_in_page(app_env, monkeypatch):
     at = run_app(monkeypatch, token=None)
     assert not at.exception
     assert _page_titles(at) == ["Tabletalk"]
@@ -31,14 +31,14 @@ def test_anonymous_visitors_get_only_the_sign_in_page(app_env, monkeypatch):  # 
         at.switch_page("views/chat.py").run()
 
 
-def test_a_forged_or_revoked_cookie_is_anonymous(app_env, monkeypatch, signed_in, engine):  # noqa: F811
+def test_a_forged_or_revoked_cookie_is_anonymous(app_env, monkeypatch, signed_in, engine):
     assert _page_titles(run_app(monkeypatch, token="forged")) == ["Tabletalk"]
     with session_scope(engine) as session:
         auth.sign_out(session, signed_in.token)
     assert _page_titles(run_app(monkeypatch, token=signed_in.token)) == ["Tabletalk"]
 
 
-def test_an_auth_error_code_shows_its_message(app_env, monkeypatch):  # noqa: F811
+def test_an_auth_error_code_shows_its_message(app_env, monkeypatch):
     import ui.context
 
     monkeypatch.setattr(ui.context, "session_token", lambda: None)
@@ -52,14 +52,14 @@ def test_an_auth_error_code_shows_its_message(app_env, monkeypatch):  # noqa: F8
     assert "Too many failed sign-ins" in at.error[0].value
 
 
-def test_a_signed_in_user_with_no_chat_sees_how_to_start(app_env, monkeypatch, signed_in):  # noqa: F811
+def test_a_signed_in_user_with_no_chat_sees_how_to_start(app_env, monkeypatch, signed_in):
     at = run_app(monkeypatch, token=signed_in.token)
     assert not at.exception
     assert "Welcome to Tabletalk" in _page_titles(at)
     assert any("New chat" in md.value for md in at.sidebar.caption)
 
 
-def test_new_chat_creates_one_and_lists_it_in_the_sidebar(app_env, monkeypatch, signed_in, engine):  # noqa: F811
+def test_new_chat_creates_one_and_lists_it_in_the_sidebar(app_env, monkeypatch, signed_in, engine):
     at = run_app(monkeypatch, token=signed_in.token)
     at.sidebar.button[0].click().run()
     assert not at.exception
@@ -70,7 +70,7 @@ def test_new_chat_creates_one_and_lists_it_in_the_sidebar(app_env, monkeypatch, 
     assert any("Upload a CSV to start" in i.value for i in at.info)
 
 
-def test_sidebar_lists_only_my_chats_newest_first(app_env, monkeypatch, signed_in, engine):  # noqa: F811
+def test_sidebar_lists_only_my_chats_newest_first(app_env, monkeypatch, signed_in, engine):
     with session_scope(engine) as session:
         chats.create_chat(session, signed_in.user.id, "Older")
     with session_scope(engine) as session:
@@ -84,7 +84,7 @@ def test_sidebar_lists_only_my_chats_newest_first(app_env, monkeypatch, signed_i
     assert "Newer" in _page_titles(at)
 
 
-def test_clicking_a_chat_in_the_sidebar_opens_it(app_env, monkeypatch, signed_in, engine):  # noqa: F811
+def test_clicking_a_chat_in_the_sidebar_opens_it(app_env, monkeypatch, signed_in, engine):
     with session_scope(engine) as session:
         chats.create_chat(session, signed_in.user.id, "Older")
     with session_scope(engine) as session:
