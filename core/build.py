@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 Stage = Literal["reading", "writing", "profiling", "done"]
 POLL_SECONDS = 0.2
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 4  # widen types, convert legacy text, allow long lines: each at most once
 # Share of the progress bar each stage ends at, when the reading stage has no conversion.
 _WRITE_FROM, _WRITE_TO, _PROFILE_AT = 0.05, 0.9, 0.92
 
@@ -185,13 +185,19 @@ def _build(
     prepared = _prepare(source, detected, work, progress)
     text_columns: frozenset[str] = frozenset()
     text_notes: tuple[str, ...] = ()
+    long_lines = False
     for _ in range(MAX_ATTEMPTS):
         with _connect(tmp, memory_limit, work / "spill") as con:
             try:
-                loaded = _load(con, prepared, detected, bad_rows, progress, text_columns)
+                loaded = _load(
+                    con, prepared, detected, bad_rows, progress, text_columns, long_lines
+                )
             except loaders.NotUtf8Later:
                 detected = sniff.Detected("csv", detected.compression, "windows-1252", False)
                 prepared = _prepare(source, detected, work, progress)
+                continue
+            except loaders.LinesTooLong:
+                long_lines = True
                 continue
             if loaded.text_columns - text_columns:
                 text_columns |= loaded.text_columns
@@ -239,6 +245,7 @@ def _load(
     bad_rows: BadRows,
     progress: _Progress,
     text_columns: frozenset[str],
+    long_lines: bool,
 ) -> Loaded:
     run = _runner(progress)
     progress("writing", "Writing rows", progress.write_from)
@@ -255,6 +262,7 @@ def _load(
         run=run,
         header=True if detected.kind == "xlsx" else None,
         text_columns=text_columns,
+        long_lines=long_lines,
     )
     if detected.kind == "xlsx":
         narrow_dates(con)

@@ -27,7 +27,8 @@ from core.sniff import Compression
 BadRows = Literal["refuse", "skip"]
 Runner = Callable[[duckdb.DuckDBPyConnection, str], None]
 
-MAX_LINE_BYTES = 8 << 20  # DuckDB's default is 2 MB; a row with a few 1 MB cells must fit
+LINE_BYTES = 2 << 20  # DuckDB's default: bigger costs CPU on every file (see benchmarks)
+LONG_LINE_BYTES = 32 << 20  # the retry for files with a line longer than that
 SHOWN_LINES = 3
 _RAGGED = ("TOO MANY COLUMNS", "MISSING COLUMNS")
 _CONVERT = re.compile(r'Could not convert string "(?P<value>.*)" to')
@@ -39,6 +40,10 @@ class RaggedRowsError(IngestError):
 
 class NotUtf8Later(Exception):
     """The sample was plain ASCII but later bytes are not UTF-8: read it as Windows-1252."""
+
+
+class LinesTooLong(Exception):
+    """A line is longer than the usual limit: read the file again allowing long lines."""
 
 
 @dataclass(frozen=True)
@@ -73,16 +78,25 @@ def _option(value: str) -> str:
 
 
 def sniff_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, compression: Compression, header: bool | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    compression: Compression,
+    header: bool | None,
+    line_bytes: int = LINE_BYTES,
 ) -> Dialect:
     """DuckDB's sniffer; ``ignore_errors`` keeps a few ragged rows from hiding the delimiter."""
     forced = "" if header is None else f", header = {str(header).lower()}"
-    row = con.execute(
-        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, "
-        "Columns, DateFormat, TimestampFormat FROM sniff_csv(?, ignore_errors = true, "
-        f"compression = ?, max_line_size = {MAX_LINE_BYTES}{forced})",
-        [str(path), compression],
-    ).fetchone()
+    try:
+        row = con.execute(
+            "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, "
+            "Columns, DateFormat, TimestampFormat FROM sniff_csv(?, ignore_errors = true, "
+            f"compression = ?, max_line_size = {line_bytes}{forced})",
+            [str(path), compression],
+        ).fetchone()
+    except duckdb.InvalidInputException as error:
+        if "line size" in str(error).lower() and line_bytes < LONG_LINE_BYTES:
+            raise LinesTooLong from error
+        raise
     columns = tuple((c["name"], c["type"]) for c in row[7])
     return Dialect(
         delimiter=row[0],
@@ -128,6 +142,7 @@ def read_csv_sql(
     names: Sequence[str],
     compression: Compression,
     text_columns: frozenset[str] = frozenset(),
+    line_bytes: int = LINE_BYTES,
 ) -> str:
     """``read_csv`` with everything the sniffer found pinned, and rejects collected."""
     types = ", ".join(
@@ -145,7 +160,7 @@ def read_csv_sql(
         f"header = {str(dialect.header).lower()}",
         f"columns = {{{types}}}",
         f"compression = {literal(compression)}",
-        f"max_line_size = {MAX_LINE_BYTES}",
+        f"max_line_size = {line_bytes}",
         "store_rejects = true",
         "rejects_table = 'ingest_rejects'",
         "rejects_scan = 'ingest_reject_scans'",
@@ -167,19 +182,21 @@ def load_csv(
     run: Runner,
     header: bool | None = None,
     text_columns: frozenset[str] = frozenset(),
+    long_lines: bool = False,
 ) -> Loaded:
     """``header`` forces the sniffer's choice (a CSV written from a workbook has one)."""
-    dialect = sniff_csv(con, path, compression, header)
+    line_bytes = LONG_LINE_BYTES if long_lines else LINE_BYTES
+    dialect = sniff_csv(con, path, compression, header, line_bytes)
     originals = header_texts(path, dialect, compression)
     if originals is None:
         originals = [name if dialect.header else "" for name, _ in dialect.columns]
     names = column_names(originals)
-    source = read_csv_sql(path, dialect, names, compression, text_columns)
+    source = read_csv_sql(path, dialect, names, compression, text_columns, line_bytes)
     run(con, f"CREATE TABLE data AS SELECT * FROM {source}")
     notes = [] if dialect.header else [_no_header_note(len(names))]
     if not dialect.header:
         originals = names
-    skipped, widen, text_note, more = _judge_rejects(con, names, bad_rows, ascii_sample)
+    skipped, widen, text_note, more = _judge_rejects(con, names, bad_rows, ascii_sample, line_bytes)
     return Loaded(tuple(originals), skipped, tuple(notes + more), frozenset(widen), text_note)
 
 
@@ -191,7 +208,11 @@ def _no_header_note(count: int) -> str:
 
 
 def _judge_rejects(
-    con: duckdb.DuckDBPyConnection, names: Sequence[str], bad_rows: BadRows, ascii_sample: bool
+    con: duckdb.DuckDBPyConnection,
+    names: Sequence[str],
+    bad_rows: BadRows,
+    ascii_sample: bool,
+    line_bytes: int,
 ) -> tuple[int, set[str], str | None, list[str]]:
     """(rows skipped, columns to read as text, why, notes); raises for what cannot be skipped."""
     rows = con.execute(
@@ -212,10 +233,12 @@ def _judge_rejects(
             "and upload again."
         )
     if "LINE SIZE OVER MAXIMUM" in found:
+        if line_bytes < LONG_LINE_BYTES:
+            raise LinesTooLong
         line = found["LINE SIZE OVER MAXIMUM"][1][0]
         raise IngestError(
-            f"Line {line:,} is longer than {MAX_LINE_BYTES >> 20} MB. Check that its quotes are "
-            "balanced; very large cells are not supported."
+            f"Line {line:,} is longer than {line_bytes >> 20} MB. Check that its quotes are "
+            "balanced; cells that large are not supported."
         )
     widen: set[str] = set()
     text_note = None

@@ -353,3 +353,9 @@ def test_truncated_excel_is_refused_as_damaged(build, tmp_path):
     data = _workbook(tmp_path)
     with pytest.raises(IngestError, match="damaged or incomplete"):
         build(data[: len(data) * 2 // 3], "orders.xlsx")
+
+
+def test_line_longer_than_the_usual_limit_is_read_on_a_second_pass(build):
+    cell = "z" * 3_000_000
+    built = build(f'id,blob\n1,"{cell}"\n2,short\n')
+    assert built.rows("SELECT id, length(blob) FROM data") == [(1, 3_000_000), (2, 5)]
