@@ -81,6 +81,7 @@ class Lexicon:
     table: TableInfo
     entries: dict[Phrase, list[_Entry]] = field(default_factory=lambda: defaultdict(list))
     roots: dict[str, list[ColumnInfo]] = field(default_factory=lambda: defaultdict(list))
+    table_roots: set[str] = field(default_factory=set)
 
     def add(self, phrase: Phrase, entry: _Entry) -> None:
         if phrase and all(entry != e for e in self.entries[phrase]):
@@ -116,6 +117,8 @@ def build_lexicon(table: TableInfo) -> Lexicon:
     lexicon = Lexicon(table)
     for phrase in _variants(table.name) | _variants(table.original_filename.rsplit(".", 1)[0]):
         lexicon.add(phrase, _Entry("table", 3))
+        if len(phrase) == 1:
+            lexicon.table_roots.add(root(phrase[0]))
     for column in table.columns:
         for phrase, strength in column_phrases(column).items():
             lexicon.add(phrase, _Entry("column", strength, column))
@@ -187,6 +190,8 @@ def _best_at(tokens: list[Token], i: int, lexicon: Lexicon) -> Mention:
         return Mention("stop", i, i + 1, token.text)
     if token.text in LIGHT_VERBS:
         return Mention("keyword", i, i + 1, token.text, key="light")
+    if token.kind == "word" and root(token.text) in lexicon.table_roots:
+        return Mention("stop", i, i + 1, token.text)  # 'products ordered' in table orders
     columns = lexicon.roots.get(root(token.text)) if token.kind == "word" else None
     if columns:  # 'produced' -> producer: names a column, never picks one alone
         return Mention("verb", i, i + 1, token.text, columns=tuple(columns), strength=0)

@@ -41,8 +41,10 @@ def listing_plan(r: Reader, framing) -> Plan | None:
             return total
         shape = "distinct" if all(t.kind == "text" for t in targets) else "lookup"
         return Plan(r.table, shape, select=tuple(targets))
-    for i in r.free_indexes("table"):
-        r.take(i)
+    asked = [i for i in range(len(r.ms)) if r.ms[i].kind == "table" or r.is_kw(i, "rows")]
+    if not asked and not r.filters:
+        return None  # nothing in the question at all
+    r.take(*asked)
     return Plan(r.table, "rows")
 
 

@@ -56,6 +56,8 @@ def plural(word: str) -> str:
 
 def _conditions(understanding: str) -> str:
     _, _, where = understanding.partition(" where ")
+    for note in (", highest first", ", in date order", ", in percent of all"):
+        where = where.removesuffix(note)
     return f" ({where})" if where else ""
 
 

@@ -177,12 +177,16 @@ def same_plan(r: Reader, at: int, framing) -> Plan | None:
         return None
     anchor = anchors[0]
     r.filters.remove(anchor)
-    compared = next(iter(r.free_indexes("column")), None)
+    compared = at + 1 if r.at(at + 1) and r.ms[at + 1].kind == "column" and r.free(at + 1) else None
     if compared is None:
         return None
     r.take(compared)
     column = pick(r.ms[compared].columns)
-    target = row_entity(r) or anchor.columns[0]
+    named = next(iter(r.free_indexes("column")), None)
+    if named is not None:
+        r.take(named)
+    target = pick(r.ms[named].columns) if named is not None else None
+    target = target or row_entity(r) or anchor.columns[0]
     return Plan(r.table, "same", measure=column, select=(target,), anchor=anchor)
 
 

@@ -51,11 +51,12 @@ class RulesEngine:
             return Draft(None, "There is no table to answer from yet.", "rules")
         if not question.strip():
             return self._refusal((), tables)
-        answered, refusals = self._try(question, tables)
-        if answered is None and history:
-            merged = self._follow_up(question, history[-1].question, tables)
-            if merged:
-                answered, _ = self._try(merged, tables)
+        answered, refusals = None, []
+        merged = self._follow_up(question, history[-1].question, tables) if history else None
+        if merged:  # a follow-up reads best with the question it follows
+            answered, _ = self._try(merged, tables)
+        if answered is None:
+            answered, refusals = self._try(question, tables)
         if answered is None:
             words = min(refusals, key=len) if refusals else ()
             return self._refusal(words, tables)
@@ -99,13 +100,18 @@ class RulesEngine:
         """'and by region?' / 'what about 2023?' reuse the previous question."""
         text = normalise(question).strip().rstrip("?.! ")
         lead = next((p for p in _FOLLOW_UP_LEADS if text == p or text.startswith(p + " ")), None)
-        if lead is None and len(text.split()) > 3:
+        if lead is None:
             return None
-        fragment = text[len(lead) :].strip() if lead else text
+        fragment = text[len(lead) :].strip()
         if not fragment:
             return None
         table = tables[0]
-        kept = _without_replaced(self._link(previous, table), self._link(fragment, table))
+        fragment_mentions = self._link(fragment, table)
+        if fragment_mentions and (
+            fragment_mentions[0].kind == "date" or _is_year(fragment_mentions[0])
+        ):
+            fragment = "in " + fragment  # 'what about 2023?'
+        kept = _without_replaced(self._link(previous, table), fragment_mentions)
         return " ".join([*kept, fragment])
 
     def _refusal(self, words: Sequence[str], tables: list[TableInfo]) -> Draft:

@@ -206,10 +206,16 @@ def _same(plan: Plan) -> str:
 # --- understanding -----------------------------------------------------------------------
 
 
+_ORDER_NOTES = (", highest first", ", in date order")
+
+
 def understanding(plan: Plan) -> str:
     text = _describe(plan)
+    note = next((n for n in _ORDER_NOTES if text.endswith(n)), "")
+    text = text.removesuffix(note) if note else text
     if plan.filters and plan.shape != "share":
         text += " where " + " and ".join(f.describe() for f in plan.filters)
+    text += note
     return text[0].upper() + text[1:]
 
 

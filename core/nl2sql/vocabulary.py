@@ -254,10 +254,11 @@ _ROOT_SUFFIXES = ("ations", "ation", "ers", "ors", "ings", "ions", "er", "or", "
 def root(word: str) -> str:
     """A crude common root for a verb and its nouns: produced/producer, won/winner/wins."""
     word = _IRREGULAR.get(word, word)
-    for suffix in _ROOT_SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
+    for _ in range(2):  # 'ordered' -> 'order' -> 'ord', as 'orders' -> 'ord'
+        for suffix in _ROOT_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
     word = word.rstrip("e") if len(word) > 3 else word
     if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
         word = word[:-1]
