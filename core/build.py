@@ -220,8 +220,9 @@ def _prepare(source: Path, detected: sniff.Detected, work: Path, progress: _Prog
         out = work / "sheet.csv"
         progress.write_from = 0.3
 
-        def rows_read(count: int) -> None:
-            progress("reading", f"Reading the workbook ({count:,} rows)", None, count)
+        def rows_read(count: int, total: int | None) -> None:
+            share = 0.3 * min(count / total, 1.0) if total else None
+            progress("reading", f"Reading the workbook ({count:,} rows)", share, count)
 
         return _Prepared(out, "none", xlsx_to_csv(source, out, rows_read))
     if detected.encoding != "utf-8":

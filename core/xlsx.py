@@ -46,9 +46,12 @@ def _width(header: tuple) -> int:
 
 
 def xlsx_to_csv(
-    source: Path, dest: Path, on_rows: Callable[[int], None] | None = None
+    source: Path, dest: Path, on_rows: Callable[[int, int | None], None] | None = None
 ) -> tuple[str, ...]:
     """Writes the first sheet to ``dest``; returns notes for the user.
+
+    ``on_rows(done, total)`` reports progress; ``total`` is the sheet's declared row count
+    when the file states one.
 
     The workbook is opened from a file object: openpyxl refuses a path whose name does not
     end in .xlsx, and an upload is spooled under a temporary name.
@@ -66,7 +69,7 @@ def xlsx_to_csv(
 
 
 def _convert(
-    handle: BinaryIO, dest: Path, on_rows: Callable[[int], None] | None
+    handle: BinaryIO, dest: Path, on_rows: Callable[[int, int | None], None] | None
 ) -> tuple[str, ...]:
     from openpyxl import load_workbook
 
@@ -98,7 +101,7 @@ def _convert(
                 writer.writerow(cells + [""] * (width - len(cells)))
                 written += 1
                 if on_rows is not None and written % ROWS_PER_REPORT == 0:
-                    on_rows(written)
+                    on_rows(written, sheet.max_row)
         if dropped:
             notes.append("Cells to the right of the last column with a header were left out.")
     finally:
