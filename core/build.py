@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 Stage = Literal["reading", "writing", "profiling", "done"]
 POLL_SECONDS = 0.2
-MAX_ATTEMPTS = 4  # widen types, convert legacy text, allow long lines: each at most once
+MAX_ATTEMPTS = 5  # widen types, legacy text, long lines, no conversions: each at most once
 # Share of the progress bar each stage ends at, when the reading stage has no conversion.
 _WRITE_FROM, _WRITE_TO, _PROFILE_AT = 0.05, 0.9, 0.92
 
@@ -173,6 +173,15 @@ class _Prepared:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Options:
+    """How the CSV reader is asked to read, after what earlier attempts found."""
+
+    text_columns: frozenset[str]
+    long_lines: bool
+    refine_types: bool
+
+
 def _build(
     source: Path,
     detected: sniff.Detected,
@@ -185,19 +194,21 @@ def _build(
     prepared = _prepare(source, detected, work, progress)
     text_columns: frozenset[str] = frozenset()
     text_notes: tuple[str, ...] = ()
-    long_lines = False
+    long_lines, refine_types = False, True
     for _ in range(MAX_ATTEMPTS):
         with _connect(tmp, memory_limit, work / "spill") as con:
             try:
-                loaded = _load(
-                    con, prepared, detected, bad_rows, progress, text_columns, long_lines
-                )
+                options = _Options(text_columns, long_lines, refine_types)
+                loaded = _load(con, prepared, detected, bad_rows, progress, options)
             except loaders.NotUtf8Later:
                 detected = sniff.Detected("csv", detected.compression, "windows-1252", False)
                 prepared = _prepare(source, detected, work, progress)
                 continue
             except loaders.LinesTooLong:
                 long_lines = True
+                continue
+            except loaders.RefineFailed:
+                refine_types = False
                 continue
             if loaded.text_columns - text_columns:
                 text_columns |= loaded.text_columns
@@ -245,8 +256,7 @@ def _load(
     detected: sniff.Detected,
     bad_rows: BadRows,
     progress: _Progress,
-    text_columns: frozenset[str],
-    long_lines: bool,
+    options: _Options,
 ) -> Loaded:
     run = _runner(progress)
     progress("writing", "Writing rows", progress.write_from)
@@ -262,8 +272,9 @@ def _load(
         ascii_sample=detected.kind == "csv" and detected.ascii_only,
         run=run,
         header=True if detected.kind == "xlsx" else None,
-        text_columns=text_columns,
-        long_lines=long_lines,
+        text_columns=options.text_columns,
+        long_lines=options.long_lines,
+        refine_types=options.refine_types,
     )
     if detected.kind == "xlsx":
         narrow_dates(con)

@@ -19,6 +19,7 @@ from typing import Literal
 
 import duckdb
 
+from core import refine
 from core.errors import IngestError
 from core.naming import column_names
 from core.profile import quote
@@ -44,6 +45,11 @@ class NotUtf8Later(Exception):
 
 class LinesTooLong(Exception):
     """A line is longer than the usual limit: read the file again allowing long lines."""
+
+
+class RefineFailed(Exception):
+    """A later value did not fit a conversion planned from the first rows: write again
+    without conversions."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,7 @@ def read_csv_sql(
     compression: Compression,
     text_columns: frozenset[str] = frozenset(),
     line_bytes: int = LINE_BYTES,
+    collect_rejects: bool = True,
 ) -> str:
     """``read_csv`` with everything the sniffer found pinned, and rejects collected."""
     types = ", ".join(
@@ -161,10 +168,15 @@ def read_csv_sql(
         f"columns = {{{types}}}",
         f"compression = {literal(compression)}",
         f"max_line_size = {line_bytes}",
-        "store_rejects = true",
-        "rejects_table = 'ingest_rejects'",
-        "rejects_scan = 'ingest_reject_scans'",
     ]
+    if collect_rejects:
+        options += [
+            "store_rejects = true",
+            "rejects_table = 'ingest_rejects'",
+            "rejects_scan = 'ingest_reject_scans'",
+        ]
+    else:
+        options.append("ignore_errors = true")
     if dialect.date_format:
         options.append(f"dateformat = {literal(dialect.date_format)}")
     if dialect.timestamp_format:
@@ -183,8 +195,10 @@ def load_csv(
     header: bool | None = None,
     text_columns: frozenset[str] = frozenset(),
     long_lines: bool = False,
+    refine_types: bool = True,
 ) -> Loaded:
-    """``header`` forces the sniffer's choice (a CSV written from a workbook has one)."""
+    """``header`` forces the sniffer's choice (a CSV written from a workbook has one);
+    ``refine_types`` reads text columns that look like formatted numbers or dates as such."""
     line_bytes = LONG_LINE_BYTES if long_lines else LINE_BYTES
     dialect = sniff_csv(con, path, compression, header, line_bytes)
     originals = header_texts(path, dialect, compression)
@@ -192,8 +206,29 @@ def load_csv(
         originals = [name if dialect.header else "" for name, _ in dialect.columns]
     names = column_names(originals)
     source = read_csv_sql(path, dialect, names, compression, text_columns, line_bytes)
-    run(con, f"CREATE TABLE data AS SELECT * FROM {source}")
+    refinements = []
+    if refine_types:
+        sample = read_csv_sql(
+            path, dialect, names, compression, text_columns, line_bytes, collect_rejects=False
+        )
+        texts = [
+            name
+            for name, (_, kind) in zip(names, dialect.columns, strict=True)
+            if kind == "VARCHAR" and name not in text_columns
+        ]
+        refinements = refine.plan(con, sample, texts)
+    try:
+        run(
+            con,
+            f"CREATE TABLE data AS SELECT {refine.select_list(names, refinements)} FROM {source}",
+        )
+    except duckdb.Error as error:
+        if refinements and not isinstance(error, duckdb.InterruptException):
+            raise RefineFailed from error
+        raise
     notes = [] if dialect.header else [_no_header_note(len(names))]
+    if refinements:
+        notes.append(refine.note(refinements))
     if not dialect.header:
         originals = names
     skipped, widen, text_note, more = _judge_rejects(con, names, bad_rows, ascii_sample, line_bytes)

@@ -248,21 +248,70 @@ def test_five_thousand_columns_are_loaded_and_profiled(build):
     assert built.column("metric_4999").max == 19 * 4999
 
 
-def test_numbers_with_thousands_separators_and_currency_are_kept_as_text(build):
-    built = build('item,price,qty\na,"$1,234.50","1,000"\nb,$3.00,"2,500"\n')
-    assert built.rows() == [("a", "$1,234.50", "1,000"), ("b", "$3.00", "2,500")]
-
-
-def test_dates_in_several_formats_keep_every_value(build):
+def test_numbers_with_thousands_separators_and_currency_are_read_as_numbers(build):
     built = build(
-        "iso,us,eu,ts\n"
-        "2024-01-15,01/15/2024,15.01.2024,2024-01-15 10:00:00\n"
-        "2024-12-31,12/31/2024,31.12.2024,2024-12-31 23:59:59\n"
+        "item,price,qty,share\n"
+        'a,"$1,234.50","1,000",12.5%\n'
+        "b,$3.00,17,7%\n"
+        'c,-€20,"2,500,000",100%\n'
+        "d,,,\n"
     )
-    assert built.column("iso").data_type == "DATE"
-    assert built.column("ts").data_type == "TIMESTAMP"
-    assert (built.column("iso").min, built.column("iso").max) == ("2024-01-15", "2024-12-31")
-    assert built.rows("SELECT us, eu FROM data")[1] == ("12/31/2024", "31.12.2024")
+    assert [c.data_type for c in built.result.columns] == ["VARCHAR", "DOUBLE", "DOUBLE", "DOUBLE"]
+    assert built.rows("SELECT price, qty, share FROM data") == [
+        (1234.5, 1000.0, 12.5),
+        (3.0, 17.0, 7.0),
+        (-20.0, 2_500_000.0, 100.0),
+        (None, None, None),
+    ]
+    assert any("Read as numbers" in n and "share (a percentage)" in n for n in built.result.notes)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["1,2", "3,4", "5,6"],  # decimal commas: ambiguous with thousands, kept as text
+        ["A-1,000", "B-2,000", "C-3,000"],
+        ["1000", "2000", "3000x"],
+    ],
+)
+def test_text_that_only_resembles_numbers_stays_text(build, values):
+    built = build("v\n" + "".join(f'"{v}"\n' for v in values))
+    assert built.column("v").data_type == "VARCHAR"
+    assert [row[0] for row in built.rows()] == values
+
+
+def test_dates_in_several_formats_are_read_as_dates(build):
+    built = build(
+        "iso,us,eu,named,ts\n"
+        '2024-01-15,01/15/2024,15.01.2024,"Mar 5, 2024",2024-01-15 10:00:00\n'
+        '2024-12-31,12/31/2024,31.12.2024,"Apr 15, 2024",2024-12-31 23:59:59\n'
+        '2024-02-29,2/9/2024,9.2.2024,"May 1, 2024",2024-02-29 00:00:01\n'
+    )
+    types = [c.data_type for c in built.result.columns]
+    assert types == ["DATE", "DATE", "DATE", "DATE", "TIMESTAMP"]
+    assert built.rows("SELECT us, eu, named FROM data")[2] == (
+        dt.date(2024, 2, 9),
+        dt.date(2024, 2, 9),
+        dt.date(2024, 5, 1),
+    )
+    assert (built.column("eu").min, built.column("eu").max) == ("2024-01-15", "2024-12-31")
+
+
+def test_dates_ambiguous_in_every_row_stay_text(build):
+    built = build("iso,day\n2024-01-01,01/02/2024\n2024-01-02,03/04/2024\n2024-01-03,05/06/2024\n")
+    assert built.rows("SELECT day FROM data") == [("01/02/2024",), ("03/04/2024",), ("05/06/2024",)]
+
+
+def test_conversion_broken_by_a_late_value_falls_back_to_text_keeping_every_value(build):
+    rows = "".join(f'{i},"${i:,}.00",{(i % 28) + 1}.03.2024\n' for i in range(1000, 9000))
+    built = build("id,price,day\n" + rows + "9000,call us,soon\n")
+    assert built.column("price").data_type == "VARCHAR"
+    assert built.column("day").data_type == "VARCHAR"
+    assert built.rows("SELECT price, day FROM data WHERE id IN (1000, 9000) ORDER BY id") == [
+        ("$1,000.00", "21.03.2024"),
+        ("call us", "soon"),
+    ]
+    assert built.result.row_count == 8001
 
 
 def test_all_null_column_is_profiled_as_all_null(build):
