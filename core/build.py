@@ -62,11 +62,14 @@ class _Progress:
 
     def __init__(self, sink: ProgressSink | None) -> None:
         self._sink = sink
+        self._high = 0.0  # a second attempt must not move the bar back
         self.write_from = _WRITE_FROM
 
     def __call__(
         self, stage: Stage, message: str, fraction: float | None, rows: int | None = None
     ) -> None:
+        if fraction is not None:
+            fraction = self._high = max(fraction, self._high)
         if self._sink is not None:
             self._sink(IngestProgress(stage, fraction, rows, message))
 
@@ -288,7 +291,7 @@ def _engine_error(error: duckdb.Error) -> IngestError:
         "event=ingest.engine_error kind=%s detail=%r", type(error).__name__, text.splitlines()[0]
     )
     if "GZIP" in text.upper():
-        return sniff._damaged_gzip()
+        return sniff.damaged_gzip()
     if isinstance(error, duckdb.OutOfMemoryException):
         return IngestError(
             "The file needed more memory than this server allows for one upload. Split it "

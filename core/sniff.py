@@ -138,13 +138,13 @@ def _gunzip_sample(head: bytes, path: Path) -> bytes:
                 if inflater.eof:
                     break
     except zlib.error:
-        raise _damaged_gzip() from None
+        raise damaged_gzip() from None
     if not out.strip():
         raise IngestError("The compressed file is empty. Upload a CSV with some data.")
     return out
 
 
-def _damaged_gzip() -> IngestError:
+def damaged_gzip() -> IngestError:
     return IngestError(
         "The gzip file is damaged or incomplete (it may have been cut off while copying). "
         "Upload it again, or upload the uncompressed CSV."
@@ -247,7 +247,7 @@ def convert_to_utf8(
                     on_bytes(done)
             out.write(decoder.decode(b"", final=True))
     except (EOFError, zlib.error, gzip.BadGzipFile):
-        raise _damaged_gzip() from None
+        raise damaged_gzip() from None
     except UnicodeDecodeError:
         raise _undecodable_utf16(line, detected.encoding) from None
 

@@ -259,3 +259,19 @@ def test_cleanup_ignores_files_that_are_not_datasets(db, settings):
     (settings.datasets_dir / "README.txt").write_text("kept")
     assert cleanup_orphans(db, settings) == 0
     assert _files(settings) == ["README.txt"]
+
+
+def test_table_name_taken_by_a_concurrent_upload_is_retried_with_the_next_one(
+    db, settings, user_id, chat_id, monkeypatch
+):
+    ingest_file(db, settings, user_id, chat_id, SALES, "sales.csv")
+    real, calls = ingest._table_names, []
+
+    def stale_once(session, chat):
+        calls.append(chat)
+        return set() if len(calls) == 1 else real(session, chat)
+
+    monkeypatch.setattr(ingest, "_table_names", stale_once)
+    second = ingest_file(db, settings, user_id, chat_id, SALES, "sales.csv")
+    assert second.table_name == "sales_2" and len(calls) == 2
+    assert len(_files(settings)) == 2 and _row_counts(db) == (2, 20)
