@@ -50,9 +50,8 @@ class Refusal:
 
 def interpret(mentions: list[Mention], table: TableInfo) -> Plan | Refusal:
     mentions = _claim_entities(mentions)
-    unknown = tuple(m.text for m in mentions if m.kind == "unknown")
-    if unknown:
-        return Refusal(unknown)
+    if any(m.kind == "unknown" for m in mentions):  # a guessed noun is no excuse then
+        return Refusal(tuple(m.text for m in mentions if m.kind == "unknown" or _guessed(m)))
     framing = {m.text for m in mentions if m.kind == "stop"}
     r = Reader(table, [m for m in mentions if m.kind != "stop"])
     top = read_top(r)
@@ -80,7 +79,7 @@ def _redundant(m: Mention, plan: Plan | None) -> bool:
     if plan is None or m.kind != "keyword":
         return False
     if m.key == "sum":
-        return plan.agg == "count"
+        return plan.agg in ("count", "sum")
     numeric = plan.measure is not None or any(c.kind == "number" for c in plan.select)
     return m.key == "light" and numeric
 
@@ -140,12 +139,17 @@ def _claim_entities(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
+def _guessed(m: Mention) -> bool:
+    return m.kind == "table" and m.key in ("entity", "row")
+
+
 def _names_a_row(mentions: list[Mention], i: int) -> bool:
     """'which building ...', 'the first airbase listed': the noun names the table's rows."""
     prev = mentions[i - 1]
-    if prev.kind == "stop" and prev.text in ("which", "what") and i <= 2:
+    if prev.kind == "keyword" and prev.key in ("first", "last"):
         return True
-    return prev.kind == "keyword" and prev.key in ("first", "last")
+    opening = mentions[:i]  # 'which team ...', 'tell me a game that ...', 'name one ship ...'
+    return all(m.kind == "stop" or (m.kind == "keyword" and m.key == "rows") for m in opening)
 
 
 def _decide(r: Reader, framing: set[str], top, group, grain) -> Plan | None:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from core.catalog import ColumnInfo
 from core.nl2sql.measures import name_column, non_additive, row_entity, unique
 from core.nl2sql.plan import Filter, Plan
-from core.nl2sql.reading import Reader, date_columns, is_id, is_year_column, pick
+from core.nl2sql.reading import Reader, date_columns, is_key, is_year_column, pick
 
 _NEXT = {"next": 1, "after": 1, "previous": -1, "before": -1, "gt": -1, "lt": 1}
 _PLACE_WORDS = {"above": "gt", "below": "lt", "under": "lt", "over": "gt"}
@@ -53,7 +53,7 @@ def _total_of(r: Reader, targets: list[ColumnInfo]) -> Plan | None:
     if len(targets) != 1 or not r.filters:
         return None
     column = targets[0]
-    if column.kind != "number" or is_id(column) or is_year_column(column):
+    if column.kind != "number" or is_key(column, r.table) or is_year_column(column):
         return None
     if any(unique(c, r.table) for f in r.filters for c in f.columns if f.op == "="):
         return None  # one named row: show its value

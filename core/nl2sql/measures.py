@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from core.catalog import ColumnInfo, TableInfo
 from core.nl2sql.linking import Mention
 from core.nl2sql.plan import Agg, Grain, Plan
-from core.nl2sql.reading import Reader, date_columns, is_id, is_year_column, pick
+from core.nl2sql.reading import Reader, date_columns, is_key, is_year_column, pick
 from core.nl2sql.vocabulary import GRAINS, normalise, stem, word_set
 
 _NON_ADDITIVE = word_set(
@@ -60,7 +60,7 @@ def measure_at(r: Reader, i: int, default: Agg = "sum") -> Measure | None:
             return Measure("count", None)
         return None
     column = pick(m.columns, ("number",)) if m.kind == "column" else None
-    countable = column is not None and (is_id(column) or is_year_column(column))
+    countable = column is not None and (is_key(column, r.table) or is_year_column(column))
     if column is not None and not (agg == "count" and countable):
         r.take(*range(i, j + 1))
         chosen = agg if agg and agg != "count" else default
@@ -101,7 +101,7 @@ def implied_measure(r: Reader) -> Measure:
     """'revenue by region' sums revenue; 'orders by region' counts rows."""
     for i in r.free_indexes("column"):
         column = pick(r.ms[i].columns, ("number",))
-        if column is not None and not is_id(column):
+        if column is not None and not is_key(column, r.table):
             r.take(i)
             return Measure("avg" if non_additive(column) else "sum", column)
     for i in r.free_indexes("table"):

@@ -66,6 +66,8 @@ def superlative_plan(r: Reader, i: int, framing, group, grain) -> Plan | None:
     r.take(i)
     order = "desc" if m.key == "max" else "asc"
     measure = measure_at(r, i + 1, default="max" if m.key == "max" else "min")
+    if measure is None and m.text.endswith(_FREQUENCY):
+        measure = Measure("count", None)  # 'who appears most often'
     if measure is None:
         return None
     if group is not None or (grain is not None and measure.column is not None):
@@ -188,6 +190,9 @@ def same_plan(r: Reader, at: int, framing) -> Plan | None:
     target = pick(r.ms[named].columns) if named is not None else None
     target = target or row_entity(r) or anchor.columns[0]
     return Plan(r.table, "same", measure=column, select=(target,), anchor=anchor)
+
+
+_FREQUENCY = ("often", "frequently", "common", "frequent", "times")
 
 
 def _than_plan(r: Reader, measure: Measure, step: int, framing) -> Plan | None:

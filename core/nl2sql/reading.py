@@ -16,7 +16,7 @@ from core.nl2sql.plan import Filter, Op
 from core.nl2sql.vocabulary import normalise, stem, synonyms
 
 # Keywords that only glue a sentence together: they never need a job of their own.
-SOFT = frozenset({"in", "where", "and", "rows", "distinct", "than"})
+SOFT = frozenset({"in", "where", "and", "rows", "distinct", "than", "glue"})
 _COMPARE: dict[str, Op] = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
 _FLIP: dict[Op, Op] = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "=": "!=", "!=": "="}
 
@@ -82,6 +82,20 @@ def is_id(column: ColumnInfo) -> bool:
     return bool(words) and words[-1] in ("id", "key", "code", "no", "nr", "number", "uuid")
 
 
+def is_key(column: ColumnInfo, table: TableInfo) -> bool:
+    """An identifier or a running number (1, 2, 3...): counted, never added up."""
+    if is_id(column):
+        return True
+    if column.kind != "number" or table.row_count < 3:
+        return False
+    try:
+        low, high = float(column.min), float(column.max)
+    except (TypeError, ValueError):
+        return False
+    one_each = column.distinct_count >= table.row_count - 2
+    return one_each and low in (0.0, 1.0) and abs(high - low + 1 - column.distinct_count) <= 2
+
+
 def is_year_column(column: ColumnInfo) -> bool:
     if column.kind != "number":
         return False
@@ -102,7 +116,7 @@ def year_value(m: Mention | None) -> int | None:
     return None
 
 
-_SUMMARY = re.compile(r"^((grand |sub)?totals?|overall|all|sum)\b")
+_SUMMARY = re.compile(r"^((grand |sub)?totals?|overall|all|sum|career|average)\b")
 
 
 def summary_filters(table: TableInfo) -> list[Filter]:

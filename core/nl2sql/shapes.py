@@ -157,11 +157,12 @@ def _where(plan: Plan, extra: tuple[str, ...] = ()) -> str:
 def _position(plan: Plan) -> str:
     direction = "DESC" if plan.step < 0 else "ASC"
     offset = f" OFFSET {plan.offset}" if plan.offset else ""
-    if plan.order is not None:  # alphabetical, not the file's order
+    if plan.order is not None:  # alphabetical, not the file's order: 'Água' sorts as 'agua'
         column = quote(plan.select[0].name)
         return (
             f"SELECT {_columns(plan)} {_from(plan, (f'{column} IS NOT NULL',))} "
-            f"ORDER BY {column} {plan.order.upper()} LIMIT {plan.limit or 1}{offset}"
+            f"ORDER BY lower(strip_accents({column})) {plan.order.upper()} "
+            f"LIMIT {plan.limit or 1}{offset}"
         )
     return (
         f"{_numbered(plan)}SELECT {_columns(plan)} FROM {quote('numbered')}{_where(plan)} "

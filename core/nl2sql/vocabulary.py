@@ -160,7 +160,7 @@ STOP_WORDS = word_set(
     return list name named called have has had having also just only all any some
     data dataset table chart list listed row rows record records entry entries line lines
     value values result results information info overall whole entire ever column columns
-    field fields according
+    field fields according career
     """
 )
 
@@ -231,6 +231,11 @@ _add("difference", "how many more", "how much more", "how many less", "how many 
 _add("difference", "how much less", "gap", "gap between", "how far apart")
 _add("same", "same", "the same", "same as", "the same as", "equal", "identical")
 _add("alphabetical", "alphabetically", "alphabetical order", "in alphabetical order", "a-z")
+_add("glue", "took place", "take place", "takes place", "taking place", "in the list")
+_add("glue", "on the list", "in the table", "on the chart", "in the chart", "of the list")
+_add("max", "more often", "most often", "most frequently", "more frequently", "most common")
+_add("max", "the most common", "most frequent", "the most frequent", "more times", "most times")
+_add("min", "least often", "less often", "least common", "least frequently", "fewest times")
 _add("asc", "ascending", "lowest first", "smallest first")
 _add("desc", "descending", "highest first", "largest first")
 
@@ -268,13 +273,15 @@ def root(word: str) -> str:
 # Passive verbs that only glue a filter on: 'events held in Canada', 'the ones listed'.
 GLUE_VERBS = word_set(
     """held located situated based listed shown given used featured included found reported
-    represented one ones"""
+    represented one ones both either occurred occur occurs happened happen published released
+    launched appeared appears appear came come comes born completed built made named
+    performed"""
 )
 # Verbs that restate a number the question already names: 'points scored by X'.
 LIGHT_VERBS = word_set(
     """receive received receives earn earned earns score scored scores achieve achieved collect
     collected gain gained obtain obtained record recorded register registered accumulate
-    accumulated total totaled totalled tally tallied"""
+    accumulated total totaled totalled tally tallied play played plays win won wins"""
 )
 
 # Units written after a number ('13,149 ft', 'over 20 km'): the number carries the meaning.
