@@ -3,7 +3,9 @@
 The engines need, per column: nulls, distinct count, range, mean, a few sample values and,
 for low-cardinality text, the frequent values with their counts. Everything except the top
 values comes from ONE aggregate query (a columnar scan DuckDB runs in parallel); top values
-from a second one using ``histogram`` over the few columns that qualify. Very wide tables are
+from a second one using ``histogram`` over the few columns that qualify. Text columns get a
+min/max only when they have top values (read off those): comparing every string of a
+free-text column cost as much as the rest of the profile and nothing uses it. Very wide tables are
 profiled in slices of columns because DuckDB's planning time grows faster than linearly with
 the number of aggregates in one query.
 """
@@ -55,6 +57,8 @@ def profile_table(
     for index, (name, data_type) in enumerate(columns):
         nonnull, distinct, low, high, mean = stats[index]
         top = tops.get(index, ())
+        if column_kind(data_type) == "text" and top:
+            low, high = min(str(v) for v, _ in top), max(str(v) for v, _ in top)
         infos.append(
             ColumnInfo(
                 name=name,
@@ -84,10 +88,8 @@ def _aggregates(name: str, data_type: str) -> list[str]:
         low, high, mean = f"min({col})", f"max({col})", f"avg({col})::DOUBLE"
     elif kind in ("date", "boolean"):
         low, high, mean = f"min({col})::VARCHAR", f"max({col})::VARCHAR", "NULL"
-    else:
-        low = f"left(min({col})::VARCHAR, {TEXT_LIMIT})"
-        high = f"left(max({col})::VARCHAR, {TEXT_LIMIT})"
-        mean = "NULL"
+    else:  # text: the range comes from the top values, when there are few distinct ones
+        low, high, mean = "NULL", "NULL", "NULL"
     return [f"count({col})", f"approx_count_distinct({col})", low, high, mean]
 
 
