@@ -220,7 +220,12 @@ def _build(
             progress("profiling", "Profiling the columns", _PROFILE_AT)
             rows, columns = profile_table(con, loaded.original_names)
         notes = prepared.notes + text_notes + loaded.notes
-        if rows == 0 and not loaded.skipped_rows:
+        if rows == 0 and loaded.skipped_rows:
+            raise IngestError(
+                f"None of the {loaded.skipped_rows:,} rows matched the header, so nothing was "
+                "loaded. Check that the header row and the delimiter are right."
+            )
+        if rows == 0:
             notes += ("The file has a header but no data rows: the table is empty.",)
         return BuiltDataset(rows, columns, 0, loaded.skipped_rows, notes)
     raise IngestError(

@@ -204,6 +204,11 @@ def test_ragged_rows_are_skipped_on_request_and_counted(build):
     assert built.rows("SELECT count(*) FROM data WHERE h0 IN (140, 270, 310)") == [(0,)]
 
 
+def test_skipping_bad_rows_that_leaves_no_row_is_refused(build):
+    with pytest.raises(IngestError, match="None of the 3 rows matched the header"):
+        build("a,b,c\n1,2\n3,4\n5,6\n", bad_rows="skip")
+
+
 # --- headers and odd content ------------------------------------------------------------------
 
 
