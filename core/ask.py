@@ -28,6 +28,7 @@ from core.models import Chat, Message
 from core.nl2sql.base import Draft
 from core.nl2sql.engines import Engine, make_engine
 from core.nl2sql.guard import guard_sql
+from core.nl2sql.sentence import clean_sentence
 from core.results import json_rows
 from core.warehouse import QueryResult, TableSource, limits_from_settings, run_query
 
@@ -161,7 +162,7 @@ def _sentence(
                 else {}
             )
             if stream.text.strip():
-                return stream.text.strip(), tokens
+                return clean_sentence(stream.text), tokens
         except TabletalkError as error:
             event(log, "ask.sentence_failed", logging.WARNING, error=type(error).__name__)
     from core.nl2sql.phrases import answer_sentence

@@ -18,6 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
 from core.errors import UnsafeQueryError
+from core.nl2sql.value_size import check_value_size
 
 DIALECT = "duckdb"
 MAX_SQL_CHARS = 50_000
@@ -310,6 +311,8 @@ def _check_function(node: exp.Func, allowed: dict[str, str]) -> None:
             raise UnsafeQueryError(f"The function {name} is not available in questions.")
     elif type(node) not in _FUNCTION_CLASSES:
         raise UnsafeQueryError(f"The function {name} is not available in questions.")
+    if not in_from:
+        check_value_size(node, name)
 
 
 def _check_table(node: exp.Table, allowed: dict[str, str]) -> str | None:
