@@ -16,7 +16,8 @@ import pytest
 
 from core.ask import ask
 from core.charts import KINDS
-from tests.security.world import World, messages_text, result_text, snapshot_changes
+from tests.security.attack import messages_text, result_text
+from tests.security.world import World, snapshot_changes
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = [REPO / "app.py"] + sorted(

@@ -22,20 +22,18 @@ from core import chats
 from core.ask import AskResult, ask, run_edited_sql
 from core.ingest import ingest_file
 from core.nl2sql.rules import RulesEngine
-from tests.security.hostile_cases import CASES, CLI_CASES, HOSTILE_QUESTIONS, Hostile
-from tests.security.world import (
+from tests.security.attack import (
     Outcome,
-    World,
     common_problems,
     harmless_sql_problems,
     messages_text,
     result_text,
     run_cli,
-    snapshot_changes,
     stop_problems,
     with_watchdog,
-    write_csv,
 )
+from tests.security.hostile_cases import CASES, CLI_CASES, HOSTILE_QUESTIONS, Hostile
+from tests.security.world import World, snapshot_changes, write_csv
 
 # Attacks the walls do not stop yet (see docs/security.md, "Known gaps").
 HOLES = {"two-gb-string"}
