@@ -561,6 +561,19 @@ def corpus() -> list[Case]:
                 ),
             ),
         ),
+        Case(
+            "gzipped_excel_crlf_with_a_line_break_in_a_header_cell",
+            "excel.csv.gz",
+            write_gzip(b'id,"Revenue\n(EUR)",region\r\n1,10,North\r\n2,20,South\r\n'),
+            (
+                Accepted(
+                    ("id", "revenue_eur", "region"),
+                    ((1, 10, "North"), (2, 20, "South")),
+                    original_names=("id", "Revenue\n(EUR)", "region"),
+                    table="excel",
+                ),
+            ),
+        ),
         Case("cr_only_line_ends", "mac.csv", text("id,name\r1,a\r2,b\r3,c\r"), (SMALL,)),
         Case("crlf_line_ends", "windows.csv", text("id,name\r\n1,a\r\n2,b\r\n3,c\r\n"), (SMALL,)),
         Case(

@@ -10,8 +10,9 @@ Two families of files:
   or be refused with a message a user can act on.
 
 Either way nothing half-made stays behind, and a normal upload afterwards still works. The
-runs are derandomized (the same examples every time) and bounded to keep the suite quick;
-raise ``MAX_EXAMPLES`` or drop ``derandomize`` locally to search further.
+runs are derandomized and bounded, and a failure is reported as found (not shrunk), to keep
+the suite quick; raise ``MAX_EXAMPLES``, drop ``derandomize`` or add ``Phase.shrink``
+locally to search further or get a smaller example.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
@@ -53,6 +54,7 @@ FUZZ = hypothesis_settings(
     deadline=None,
     database=None,
     derandomize=True,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: it can take minutes
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
