@@ -182,22 +182,41 @@ def _profile_column(con, table: str, name: str, data_type: str, original: str) -
     return ColumnInfo(name, original, data_type, nulls, distinct, low, high, mean, samples, top)
 
 
-def run_in_process(items: list[dict], base: Path) -> list[Outcome]:
+def load_with_ingest(path: Path, db_path: Path) -> tuple[duckdb.DuckDBPyConnection, TableInfo]:
+    """The app's own ingest and profile (what the CLI and uploads use), without the CLI."""
+    from core.build import build_dataset_file
+
+    built = build_dataset_file(path, db_path, original_filename=path.name)
+    con = duckdb.connect(str(db_path), read_only=True)
+    return con, TableInfo("data", built.row_count, built.columns, path.name, db_path)
+
+
+def run_in_process(items: list[dict], base: Path, loader: str) -> list[Outcome]:
     from core.nl2sql.rules import RulesEngine
 
+    load = load_with_ingest if loader == "ingest" else load_csv
     engine = RulesEngine()
     outcomes: list[Outcome] = []
-    cache: dict[str, tuple[Any, TableInfo]] = {}
+    cache: dict[str, tuple[Any, TableInfo] | None] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for item in items:
             context = item["context"]
             if context not in cache:
                 db_path = Path(tmp) / f"{len(cache)}.duckdb"
-                cache[context] = load_csv(base / context, db_path)
-            con, table = cache[context]
+                try:
+                    cache[context] = load(base / context, db_path)
+                except Exception:  # a file the ingest refuses: the question cannot be asked
+                    cache[context] = None
+            loaded = cache[context]
+            if loaded is None:
+                outcomes.append(Outcome(item["id"], item["question"], item["gold"], "error",
+                                        note="the CSV could not be loaded"))  # fmt: skip
+                continue
+            con, table = loaded
             outcomes.append(_ask_in_process(engine, con, table, item))
-        for con, _ in cache.values():
-            con.close()
+        for loaded in cache.values():
+            if loaded is not None:
+                loaded[0].close()
     return outcomes
 
 
@@ -316,6 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="folder with questions.tsv")
     parser.add_argument("--engine", default="rules")
     parser.add_argument("--in-process", action="store_true", help="skip the CLI")
+    parser.add_argument(
+        "--loader",
+        choices=("ingest", "simple"),
+        default="ingest",
+        help="in-process: the app's ingest and profile, or plain read_csv and a small profile",
+    )
     parser.add_argument("--limit", type=int)
     parser.add_argument("--show", choices=("wrong", "refused", "error", "correct", "all", "none"),
                         default="none")  # fmt: skip
@@ -328,9 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.engine != "rules":
             parser.error("--in-process only runs the rules engine")
-        outcomes = run_in_process(items, args.set)
-    print(f"{len(items)} questions from {args.set}, engine {args.engine}, "
-          f"{'CLI' if use_cli else 'in-process'}")  # fmt: skip
+        outcomes = run_in_process(items, args.set, args.loader)
+    mode = "CLI" if use_cli else f"in-process, {args.loader} loader"
+    print(f"{len(items)} questions from {args.set}, engine {args.engine}, {mode}")
     report(outcomes, args.show)
     return 0
 

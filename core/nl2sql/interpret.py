@@ -92,7 +92,17 @@ def _counts_unknown_entity(mentions: list[Mention], plan: Plan) -> bool:
 
 
 def _trivial(plan: Plan) -> bool:
-    """Counting rows of a one-row-per-value column answers 1 by construction: not understood."""
+    """Answers known before running: a count of 1 per unique label, or the value asked about.
+
+    Either way the question meant something the engine did not understand.
+    """
+    if plan.shape in ("lookup", "distinct", "position") and plan.select:
+        fixed = {
+            f.columns[0]
+            for f in plan.filters
+            if f.op == "=" and len(f.columns) == 1 and len(f.values) == 1
+        }
+        return all(c in fixed for c in plan.select)
     if plan.agg not in ("count", "count_distinct"):
         return False
     if plan.group is not None and plan.grain is None:

@@ -124,7 +124,8 @@ def suggestion_candidates(table: TableInfo) -> list[str]:
     measure = _measure(table)
     group = _group(table)
     dated = next((c for c in table.columns if c.kind == "date" and c.max), None)
-    entity = table.name.replace("_", " ") if table.name.isidentifier() else "rows"
+    words = table.name.split("_")
+    entity = " ".join(words) if all(w.isalpha() for w in words) else "rows"
     found: list[str] = []
     if measure and group:
         found.append(f"total {_name(measure)} by {_name(group)}")

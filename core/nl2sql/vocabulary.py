@@ -236,6 +236,7 @@ _add("glue", "on the list", "in the table", "on the chart", "in the chart", "of 
 _add("max", "more often", "most often", "most frequently", "more frequently", "most common")
 _add("max", "the most common", "most frequent", "the most frequent", "more times", "most times")
 _add("min", "least often", "less often", "least common", "least frequently", "fewest times")
+_add("unsupported", "how long", "how old", "how far", "how big", "how tall", "how often")
 _add("asc", "ascending", "lowest first", "smallest first")
 _add("desc", "descending", "highest first", "largest first")
 
@@ -274,7 +275,7 @@ def root(word: str) -> str:
 GLUE_VERBS = word_set(
     """held located situated based listed shown given used featured included found reported
     represented one ones both either occurred occur occurs happened happen published released
-    launched appeared appears appear came come comes born completed built made named
+    launched appeared appears appear came come comes completed built made named
     performed"""
 )
 # Verbs that restate a number the question already names: 'points scored by X'.
