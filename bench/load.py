@@ -88,6 +88,9 @@ CHROMIUM_ARGS = [
 ]
 ERROR_BOXES = "[data-testid='stAlertContentError'], [data-testid='stException']"
 STEP_TIMEOUT_MS = 90_000
+SETTLE_S = 20  # after the browsers stop, for answers still being stored
+CUT_OFF = "cut off by the hard stop"
+SHOTS = OUT / "load_failures"  # a screenshot of the page at each failed step
 
 
 @dataclass
@@ -96,7 +99,9 @@ class UserRun:
     steps_s: dict[str, float] = field(default_factory=dict)
     latencies_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    asked: int = 0
+    submitted: int = 0  # questions sent (Enter pressed)
+    pressing: bool = False  # cut off while pressing Enter: the last question may not be sent
+    shown_errors: set[str] = field(default_factory=set)
 
 
 # --- the server and its database -----------------------------------------------------------
@@ -146,18 +151,25 @@ def postmaster(pg_folder: Path | None) -> psutil.Process | None:
         return None
 
 
-class RssSampler:
-    """Peak resident memory of process trees and the machine's CPU use, every 0.5 s."""
+class ResourceSampler:
+    """Every 0.5 s: peak resident memory of the server's and PostgreSQL's process trees, the
+    CPU seconds each tree (and the browser, everything else started from here) has used,
+    and the machine's CPU use. A process's CPU time is its last sample, so a process that
+    ends between two samples loses at most half a second."""
 
-    def __init__(self, trees: dict[str, psutil.Process | None], interval_s: float = 0.5):
-        self._trees = {name: root for name, root in trees.items() if root is not None}
-        self._interval = interval_s
+    def __init__(self, server: psutil.Process, postgres: psutil.Process | None):
+        self._trees = {"server": server, "postgres": postgres}
         self._stop = threading.Event()
-        self.peak_mb = dict.fromkeys(self._trees, 0.0)
-        self.cpu_percent: list[float] = []
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self.peak_mb = {name: 0.0 for name, root in self._trees.items() if root is not None}
+        self._cpu_by_pid: dict[str, dict[int, float]] = {
+            "server": {},
+            "postgres": {},
+            "browser": {},
+        }
+        self.machine_cpu_percent: list[float] = []
+        self._thread = threading.Thread(target=self._run, name="resource-sampler", daemon=True)
 
-    def __enter__(self) -> RssSampler:
+    def __enter__(self) -> ResourceSampler:
         psutil.cpu_percent()
         self._thread.start()
         return self
@@ -166,25 +178,42 @@ class RssSampler:
         self._stop.set()
         self._thread.join(5)
 
+    @property
+    def cpu_s(self) -> dict[str, float]:
+        return {name: round(sum(by_pid.values()), 1) for name, by_pid in self._cpu_by_pid.items()}
+
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(0.5):
+            seen: set[int] = set()
             for name, root in self._trees.items():
-                self.peak_mb[name] = max(self.peak_mb[name], tree_rss_mb(root))
-            self.cpu_percent.append(psutil.cpu_percent())
+                if root is None:
+                    continue
+                processes = tree(root)
+                seen.update(p.pid for p in processes)
+                self.peak_mb[name] = max(self.peak_mb[name], self._sample(name, processes))
+            others = [p for p in tree(psutil.Process())[1:] if p.pid not in seen]
+            self._sample("browser", others)
+            self.machine_cpu_percent.append(psutil.cpu_percent())
+
+    def _sample(self, name: str, processes: list[psutil.Process]) -> float:
+        """Records CPU seconds; returns the processes' total RSS in MB."""
+        rss = 0
+        for process in processes:
+            try:
+                with process.oneshot():
+                    times = process.cpu_times()
+                    rss += process.memory_info().rss
+            except psutil.Error:
+                continue
+            self._cpu_by_pid[name][process.pid] = times.user + times.system
+        return rss / 1e6
 
 
-def tree_rss_mb(root: psutil.Process) -> float:
-    total = 0
+def tree(root: psutil.Process) -> list[psutil.Process]:
     try:
-        processes = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0.0
-    for process in processes:
-        try:
-            total += process.memory_info().rss
-        except psutil.Error:
-            continue
-    return total / 1e6
+        return []
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -209,9 +238,9 @@ async def simulate_user(browser, base_url: str, run: UserRun, index: int, csv: P
     page.set_default_timeout(STEP_TIMEOUT_MS)
     expect.set_options(timeout=STEP_TIMEOUT_MS)
     try:
-        await step(run, "register", register(page, base_url, run.email))
-        await step(run, "new_chat", new_chat(page))
-        await step(run, "upload", upload(page, csv))
+        await step(page, run, "register", register(page, base_url, run.email))
+        await step(page, run, "new_chat", new_chat(page))
+        await step(page, run, "upload", upload(page, csv))
         await ask_questions(page, run, index, args)
     except StepFailed:
         pass
@@ -223,12 +252,13 @@ class StepFailed(Exception):
     pass
 
 
-async def step(run: UserRun, name: str, action) -> None:
+async def step(page, run: UserRun, name: str, action) -> None:
     started = time.perf_counter()
     try:
         await action
     except Exception as error:  # noqa: BLE001 - any failure is a figure, not a crash
-        run.errors.append(f"{name}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        run.errors.append(f"{name}: {describe(error)}")
+        await failed_here(page, run, name)
         raise StepFailed from None
     run.steps_s[name] = round(time.perf_counter() - started, 2)
 
@@ -266,15 +296,15 @@ async def ask_questions(page, run: UserRun, index: int, args) -> None:
     for number in range(args.questions):
         question = QUESTIONS[(index + number) % len(QUESTIONS)]
         try:
-            run.latencies_s.append(await ask(page, question, number))
+            run.latencies_s.append(await ask(page, run, question, number))
         except Exception as error:  # noqa: BLE001 - counted; the user goes on asking
             run.errors.append(f"question {number + 1} ({question}): {describe(error)}")
-        run.asked += 1
-        await page_errors(page, run, f"after question {number + 1}")
+            await failed_here(page, run, f"question-{number + 1}")
+        await page_errors(page, run)
         await asyncio.sleep(args.think_s * pause.uniform(0.5, 1.5))
 
 
-async def ask(page, question: str, number: int) -> float:
+async def ask(page, run: UserRun, question: str, number: int) -> float:
     """Seconds from Enter to the answer's table; an answer drawn as a warning raises."""
     from playwright.async_api import expect
 
@@ -283,7 +313,9 @@ async def ask(page, question: str, number: int) -> float:
     answer = page.get_by_test_id("stChatMessage").nth(2 * number + 1)
     table, refusal = answer.get_by_test_id("stDataFrame"), answer.get_by_role("alert")
     started = time.perf_counter()
+    run.submitted, run.pressing = run.submitted + 1, True
     await box.press("Enter")
+    run.pressing = False
     await expect(table.or_(refusal).first).to_be_visible()
     elapsed = time.perf_counter() - started
     if await refusal.count():
@@ -291,10 +323,24 @@ async def ask(page, question: str, number: int) -> float:
     return elapsed
 
 
-async def page_errors(page, run: UserRun, where: str) -> None:
+async def page_errors(page, run: UserRun) -> None:
+    """Error and exception boxes on the page, each distinct text counted once per user."""
     boxes = page.locator(ERROR_BOXES)
     for number in range(await boxes.count()):
-        run.errors.append(f"{where}: error shown: {(await boxes.nth(number).inner_text())[:200]}")
+        shown = " ".join((await boxes.nth(number).inner_text()).split())[:200]
+        if shown not in run.shown_errors:
+            run.shown_errors.add(shown)
+            run.errors.append(f"error shown on the page: {shown}")
+
+
+async def failed_here(page, run: UserRun, name: str) -> None:
+    """What the page showed when a step failed: its error boxes and a screenshot."""
+    try:
+        await page_errors(page, run)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / f"{run.email.split('@')[0]}-{name}.png"))
+    except Exception:  # noqa: BLE001, S110 - the page may be gone; the failure is recorded
+        pass
 
 
 def describe(error: Exception) -> str:
@@ -318,7 +364,7 @@ async def drive(base_url: str, csv: Path, args, runs: list[UserRun], budget_s: f
             await asyncio.gather(*pending, return_exceptions=True)
             for run, task in zip(runs, tasks, strict=True):
                 if task in pending:
-                    run.errors.append(f"cut off by the hard stop after {run.asked} questions")
+                    run.errors.append(CUT_OFF)
         finally:
             await browser.close()
 
@@ -348,16 +394,54 @@ def message_counts(database_url: str) -> dict[str, dict]:
         engine.dispose()
 
 
-def message_problems(runs: list[UserRun], counts: dict[str, dict], questions: int) -> list[str]:
+def stored_pipeline_ms(database_url: str) -> dict[str, float | None]:
+    """The ask pipeline's own time per answer (its stored ``timings.total_ms``): what the
+    question cost the server before Streamlit redrew the page."""
+    engine = create_engine(make_url(database_url).set(drivername="postgresql+psycopg"))
+    query = text(
+        """
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t) AS p50,
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY t) AS p95, max(t) AS max
+        FROM (SELECT (payload -> 'timings' ->> 'total_ms')::float AS t
+              FROM messages WHERE role = 'assistant') AS answers
+        """
+    )
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(query).one()
+    finally:
+        engine.dispose()
+    return {k: None if v is None else round(v, 1) for k, v in row._mapping.items()}
+
+
+def settled_counts(database_url: str, runs: list[UserRun], wait_s: float) -> dict[str, dict]:
+    """Counts once every sent question has its answer stored, or after ``wait_s``.
+
+    An answer still being computed when the browsers stop is not lost: the server finishes
+    it. Waiting for it keeps that case apart from a real loss."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        counts = message_counts(database_url)
+        if not message_problems(runs, counts) or time.monotonic() > deadline:
+            return counts
+        time.sleep(1)
+
+
+def message_problems(runs: list[UserRun], counts: dict[str, dict]) -> list[str]:
+    """Every user who got a chat must have one, with exactly one `user` and one `assistant`
+    message per question sent."""
     problems = []
     for run in runs:
         found = counts.get(run.email)
+        if "new_chat" not in run.steps_s:
+            continue  # never got as far as a chat: nothing to count
         if found is None:
             problems.append(f"{run.email}: no account in the database")
             continue
-        expected = (1, questions, questions)
+        expected = (1, run.submitted, run.submitted)
         got = (found["chats"], found["user_messages"], found["assistant_messages"])
-        if got != expected:
+        unsent = (1, run.submitted - 1, run.submitted - 1)
+        if got != expected and not (run.pressing and got == unsent):
             problems.append(f"{run.email}: chats/user/assistant {got}, expected {expected}")
     return problems
 
@@ -373,41 +457,43 @@ def server_tracebacks(log_path: Path) -> int:
     return log_path.read_text(errors="replace").count("Traceback (most recent call last)")
 
 
-def summarise(runs, counts, sampler, log_path, elapsed_s, args, csv) -> dict:
+def summarise(runs, counts, pipeline_ms, sampler, log_path, elapsed_s, args, csv) -> dict:
     latencies = [s for run in runs for s in run.latencies_s]
-    errors = [f"{run.email}: {e}" for run in runs for e in run.errors]
-    problems = message_problems(runs, counts, args.questions)
-    load = os.getloadavg()
+    errors = [f"{run.email}: {e}" for run in runs for e in run.errors if e != CUT_OFF]
+    problems = message_problems(runs, counts)
+    cpu = sampler.machine_cpu_percent
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "users": args.users,
         "questions_per_user": args.questions,
+        "stagger_s": args.stagger_s,
+        "think_s": args.think_s,
         "csv_mb": round(csv.stat().st_size / 1e6, 1),
         "wall_s": round(elapsed_s, 1),
+        "questions_sent": sum(run.submitted for run in runs),
         "questions_answered": len(latencies),
         "question_latency_s": {
             "p50": percentile(latencies, 0.5),
             "p95": percentile(latencies, 0.95),
             "max": percentile(latencies, 1.0),
-            "mean": round(statistics.fmean(latencies), 2) if latencies else None,
         },
+        "pipeline_ms_stored": pipeline_ms,
         "step_p50_s": {
             name: percentile([r.steps_s[name] for r in runs if name in r.steps_s], 0.5)
             for name in ("register", "new_chat", "upload")
         },
         "errors": len(errors),
-        "error_list": errors[:50],
+        "users_cut_off": sum(CUT_OFF in run.errors for run in runs),
         "server_tracebacks": server_tracebacks(log_path),
         "lost_or_duplicated": len(problems),
         "message_problems": problems[:50],
         "failed_answers_stored": sum(c["failed_answers"] for c in counts.values()),
         "peak_rss_mb": {name: round(mb) for name, mb in sampler.peak_mb.items()},
-        "cpu_percent_mean": round(statistics.fmean(sampler.cpu_percent), 1)
-        if sampler.cpu_percent
-        else None,
-        "load_average_1m_at_start": args.load_at_start,
-        "load_average_1m_at_end": round(load[0], 2),
-        "users_detail": [asdict(run) for run in runs],
+        "cpu_s": sampler.cpu_s,
+        "machine_cpu_percent_mean": round(statistics.fmean(cpu), 1) if cpu else None,
+        "load_average_1m": {"start": args.load_at_start, "end": round(os.getloadavg()[0], 2)},
+        "error_list": errors[:60],
+        "users_detail": [asdict(run) | {"shown_errors": None} for run in runs],
     }
 
 
@@ -422,25 +508,29 @@ def run(args) -> dict:
     deadline = time.monotonic() + args.hard_stop_s
     args.load_at_start = round(os.getloadavg()[0], 2)
     folder = Path(tempfile.mkdtemp(prefix="tabletalk-load-"))
+    shutil.rmtree(SHOTS, ignore_errors=True)
     try:
         csv = load_csv(folder)
         with fresh_database(folder) as (database_url, pg_folder):
             proc, server = start_app_server(folder, database_url)
+            runs = [
+                UserRun(email=f"load{i:02d}-{uuid.uuid4().hex[:6]}@example.com")
+                for i in range(args.users)
+            ]
             try:
-                trees = {"server": psutil.Process(proc.pid), "postgres": postmaster(pg_folder)}
-                runs = [
-                    UserRun(email=f"load{i:02d}-{uuid.uuid4().hex[:6]}@example.com")
-                    for i in range(args.users)
-                ]
                 started = time.perf_counter()
-                with RssSampler(trees) as sampler:
-                    budget = deadline - time.monotonic()
+                with ResourceSampler(psutil.Process(proc.pid), postmaster(pg_folder)) as sampler:
+                    budget = deadline - time.monotonic() - SETTLE_S
                     asyncio.run(drive(server.url, csv, args, runs, budget))
                 elapsed = time.perf_counter() - started
+                counts = settled_counts(database_url, runs, SETTLE_S)
+                pipeline_ms = stored_pipeline_ms(database_url)
             finally:
                 stop(proc)
-            counts = message_counts(database_url)
-            return summarise(runs, counts, sampler, server.log_path, elapsed, args, csv)
+                shutil.copyfile(server.log_path, OUT / f"load_{args.users}users_server.log")
+            return summarise(
+                runs, counts, pipeline_ms, sampler, server.log_path, elapsed, args, csv
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
