@@ -61,15 +61,22 @@ def build_lock(datasets_dir: Path, dataset_id: uuid.UUID) -> Iterator[None]:
         handle.close()
 
 
-def _lock_is_free(path: Path) -> bool:
+@contextmanager
+def _unless_building(datasets_dir: Path, dataset_id: uuid.UUID) -> Iterator[bool]:
+    """True (and the lock held) when no live process is building this dataset."""
+    path = datasets_dir / f"{dataset_id}.lock"
+    handle = path.open("a")
     try:
-        with path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return False
-    except OSError:
-        return True
+        handle.close()
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()
 
 
 def ingest_file(
@@ -178,14 +185,20 @@ def cleanup_orphans(session: Session, settings: Settings) -> int:
             continue  # not ours
     removed = 0
     for dataset_id, paths in groups.items():
-        lock = folder / f"{dataset_id}.lock"
-        if lock.exists() and not _lock_is_free(lock):
+        final = f"{dataset_id}.duckdb"
+        if dataset_id in known and all(p.name == final for p in paths):
             continue
-        stale = [p for p in paths if dataset_id not in known or p.name != f"{dataset_id}.duckdb"]
-        for path in stale:
-            remove_paths(path)
-            event(log, "dataset.orphan_removed", file=path.name)
-        removed += len(stale)
+        with _unless_building(folder, dataset_id) as idle:
+            if not idle:
+                continue
+            # Looked up again under the lock: the build may have committed since ``known``.
+            committed = session.get(Dataset, dataset_id) is not None
+            stale = [p for p in paths if not committed or p.name != final]
+            stale = [p for p in stale if p.name != f"{dataset_id}.lock"]
+            for path in stale:
+                remove_paths(path)
+                event(log, "dataset.orphan_removed", file=path.name)
+            removed += len(stale) + any(p.name == f"{dataset_id}.lock" for p in paths)
     removed += _remove_rows_without_files(session, folder)
     return removed
 

@@ -275,3 +275,13 @@ def test_table_name_taken_by_a_concurrent_upload_is_retried_with_the_next_one(
     second = ingest_file(db, settings, user_id, chat_id, SALES, "sales.csv")
     assert second.table_name == "sales_2" and len(calls) == 2
     assert len(_files(settings)) == 2 and _row_counts(db) == (2, 20)
+
+
+def test_cleanup_rechecks_under_the_lock_before_removing_a_dataset_file(
+    db, settings, user_id, chat_id, monkeypatch
+):
+    """A build that committed after the sweep listed the rows must keep its file."""
+    kept = ingest_file(db, settings, user_id, chat_id, SALES, "sales.csv")
+    monkeypatch.setattr(ingest, "_dataset_ids", lambda session: set())
+    assert cleanup_orphans(db, settings) == 0
+    assert _files(settings) == [f"{kept.id}.duckdb"]
