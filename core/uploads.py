@@ -64,4 +64,6 @@ def ingest_upload(
 
 def can_skip_bad_rows(error: TabletalkError) -> bool:
     """Ragged rows can be skipped on request; other refusals cannot."""
-    return type(error).__name__ == "RaggedRowsError"
+    from core.loaders import RaggedRowsError
+
+    return isinstance(error, RaggedRowsError)
