@@ -2,7 +2,8 @@
 
 Paths: (a) the language model writes it (a real chat, a real upload, the real ``ask``; the
 fake model obeys the attacker), (b) the user runs it as edited SQL, (c) the command line
-runs it with the model writing it (a representative case per category, in a fresh process).
+runs it with the model writing it (a representative case per category, in a fresh process),
+(d) "Download CSV" re-runs an answer's stored SQL (planted here as if stored by mistake).
 
 Every attack must leave no file created or changed anywhere under the test's folders (the
 datasets included), send no request to the canary web server, show no secret byte and no
@@ -18,8 +19,9 @@ from dataclasses import replace
 
 import pytest
 
-from core import chats
+from core import answers, chats
 from core.ask import AskResult, ask, run_edited_sql
+from core.errors import TabletalkError
 from core.ingest import ingest_file
 from core.nl2sql.rules import RulesEngine
 from tests.security.attack import (
@@ -159,6 +161,43 @@ def test_attack_through_the_command_line_is_stopped(world: World, case: Hostile)
     )
     assert outcome.prompts, "the question never reached the model"
     _judge(case, outcome, sql, world, CLI_ROWS)
+
+
+# --- (d) downloading an answer re-runs its stored SQL --------------------------------------
+def _download(world: World, message_id) -> tuple[str, str | None]:
+    """The CSV text, or the refusal's message."""
+    try:
+        body = answers.export_csv(world.session, world.settings, world.alice, message_id)
+    except TabletalkError as error:
+        return "", error.message
+    return body.decode("utf-8"), None
+
+
+@pytest.mark.parametrize("case", _params(CASES))
+def test_attack_stored_in_an_answer_is_stopped_when_downloaded(world: World, case: Hostile):
+    sql = case.render(world.places)
+    planted = chats.add_answer(world.session, world.alice, world.chat_id, "Planted", sql, {})
+    world.session.commit()
+    files, state = world.files(), world.database_state(world.chat_id)
+    canary_seen = len(world.canary.requests)
+    (text, refused), elapsed = with_watchdog(lambda: _download(world, planted.id), world.bound_s)
+    lines = text.splitlines()[1:]
+    outcome = Outcome(
+        path="download",
+        success=refused is None,
+        answer=refused or "",
+        error=refused,
+        result_count=len(lines),
+        rows=[[line] for line in lines],
+        truncated=None,
+        visible=text + (refused or ""),
+        prompts="",
+        elapsed_s=elapsed,
+        file_changes=snapshot_changes(files, world.files()),
+        canary_requests=world.canary.requests[canary_seen:],
+        database_changed=world.database_state(world.chat_id) != state,
+    )
+    _judge(case, outcome, sql, world, answers.EXPORT_ROW_LIMIT)
 
 
 # --- one huge value: the limits must hold for a single scalar too --------------------------
