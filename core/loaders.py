@@ -30,6 +30,9 @@ Runner = Callable[[duckdb.DuckDBPyConnection, str], None]
 
 LINE_BYTES = 2 << 20  # DuckDB's default: bigger costs CPU on every file (see benchmarks)
 LONG_LINE_BYTES = 32 << 20  # the retry for files with a line longer than that
+# DuckDB reads 16 lines' worth at a time by default: 512 MB for 32 MB lines, over the limit.
+LONG_LINE_BUFFER = 2 * LONG_LINE_BYTES
+_TOO_LONG = "maximum line size of"
 SHOWN_LINES = 3
 _RAGGED = ("TOO MANY COLUMNS", "MISSING COLUMNS")
 _CONVERT = re.compile(r'Could not convert string "(?P<value>.*)" to')
@@ -83,6 +86,33 @@ def _option(value: str) -> str:
     return "" if value == "(empty)" else value
 
 
+_SNIFF_COLUMNS = (
+    "Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, Columns, "
+    "DateFormat, TimestampFormat"
+)
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _line_options(line_bytes: int) -> list[str]:
+    if line_bytes <= LINE_BYTES:
+        return [f"max_line_size = {line_bytes}"]
+    return [f"max_line_size = {line_bytes}", f"buffer_size = {LONG_LINE_BUFFER}"]
+
+
+def _head(path: Path, compression: Compression, size: int = 1 << 16) -> bytes:
+    opener = gzip.open if compression == "gzip" else open
+    try:
+        with opener(path, "rb") as handle:
+            return handle.read(size)
+    except (OSError, EOFError):
+        return b""
+
+
+def _suspicious(dialect: Dialect) -> bool:
+    """One column whose name holds a delimiter: the sniffer gave up on the real one."""
+    return len(dialect.columns) == 1 and any(d in dialect.columns[0][0] for d in _DELIMITERS)
+
+
 def sniff_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -90,20 +120,42 @@ def sniff_csv(
     header: bool | None,
     line_bytes: int = LINE_BYTES,
 ) -> Dialect:
-    """DuckDB's sniffer; ``ignore_errors`` keeps a few ragged rows from hiding the delimiter."""
-    forced = "" if header is None else f", header = {str(header).lower()}"
-    try:
-        row = con.execute(
-            "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, "
-            "Columns, DateFormat, TimestampFormat FROM sniff_csv(?, ignore_errors = true, "
-            f"compression = ?, max_line_size = {line_bytes}{forced})",
-            [str(path), compression],
-        ).fetchone()
-    except duckdb.InvalidInputException as error:
-        if "line size" in str(error).lower() and line_bytes < LONG_LINE_BYTES:
-            raise LinesTooLong from error
-        raise
-    columns = tuple((c["name"], c["type"]) for c in row[7])
+    """DuckDB's sniffer, asked again in steps when its first answer cannot be right.
+
+    First as it is; then, for Windows line ends, with ``\\r\\n`` stated (a line break inside
+    a quoted header cell confuses it); then with ``ignore_errors``, so that a few ragged rows
+    do not hide the delimiter. ``ignore_errors`` is not the first try because it can also
+    make a wrong delimiter look consistent.
+    """
+    fixed = [f"compression = {literal(compression)}", *_line_options(line_bytes)]
+    if header is not None:
+        fixed.append(f"header = {str(header).lower()}")
+    crlf = b"\r\n" in _head(path, compression)
+    attempts = [[], ["new_line = '\\r\\n'"]] if crlf else [[]]
+    attempts += [extra + ["ignore_errors = true"] for extra in attempts]
+    found: Dialect | None = None
+    failure: duckdb.Error | None = None
+    for extra in attempts:
+        options = ", ".join(fixed + extra)
+        try:
+            row = con.execute(
+                f"SELECT {_SNIFF_COLUMNS} FROM sniff_csv({literal(str(path))}, {options})"
+            ).fetchone()
+        except duckdb.InvalidInputException as error:
+            if _TOO_LONG in str(error).lower() and line_bytes < LONG_LINE_BYTES:
+                raise LinesTooLong from error
+            failure = error
+            continue
+        dialect = _dialect(row)
+        if not _suspicious(dialect):
+            return dialect
+        found = found or dialect
+    if found is not None or failure is None:
+        return found or _dialect(row)
+    raise failure
+
+
+def _dialect(row: tuple) -> Dialect:
     return Dialect(
         delimiter=row[0],
         quote=_option(row[1]),
@@ -112,7 +164,7 @@ def sniff_csv(
         comment=_option(row[4]),
         skip=int(row[5]),
         header=bool(row[6]),
-        columns=columns,
+        columns=tuple((c["name"], c["type"]) for c in row[7]),
         date_format=row[8] or None,
         timestamp_format=row[9] or None,
     )
@@ -167,7 +219,7 @@ def read_csv_sql(
         f"header = {str(dialect.header).lower()}",
         f"columns = {{{types}}}",
         f"compression = {literal(compression)}",
-        f"max_line_size = {line_bytes}",
+        *_line_options(line_bytes),
     ]
     if collect_rejects:
         options += [

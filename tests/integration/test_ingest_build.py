@@ -83,6 +83,20 @@ def test_common_delimiters_are_sniffed(build, delimiter):
     assert built.rows("SELECT * FROM data WHERE id = 3") == [(3, "town 3", 3.5)]
 
 
+def test_delimiter_inside_header_names_does_not_mislead_the_sniffer(build):
+    built = build("id\tprice;eur\tqty;n\n1\t5\t6\n2\t7\t8\n3\t7\t8\n")
+    assert built.names == ["id", "price_eur", "qty_n"]
+    assert built.rows() == [(1, 5, 6), (2, 7, 8), (3, 7, 8)]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_line_break_inside_a_quoted_header_cell_of_a_windows_file(build, compress):
+    data = b'id,"Revenue\n(EUR)",region\r\n1,10,North\r\n2,20,South\r\n'
+    built = build(gzip.compress(data) if compress else data)
+    assert [c.original_name for c in built.result.columns] == ["id", "Revenue\n(EUR)", "region"]
+    assert built.rows() == [(1, 10, "North"), (2, 20, "South")]
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_line_ends_unix_windows_and_old_mac_all_work(build, newline):
     built = build(newline.join(["a,b", "1,x", "2,y", "3,z"]) + newline)
@@ -412,4 +426,10 @@ def test_truncated_excel_is_refused_as_damaged(build, tmp_path):
 def test_line_longer_than_the_usual_limit_is_read_on_a_second_pass(build):
     cell = "z" * 3_000_000
     built = build(f'id,blob\n1,"{cell}"\n2,short\n')
+    assert built.rows("SELECT id, length(blob) FROM data") == [(1, 3_000_000), (2, 5)]
+
+
+def test_long_line_in_a_gzip_file_is_read_within_the_memory_limit(build):
+    data = gzip.compress(f'id,blob\n1,"{"q" * 3_000_000}"\n2,short\n'.encode())
+    built = build(data, "long.csv.gz", memory_limit="256MB")
     assert built.rows("SELECT id, length(blob) FROM data") == [(1, 3_000_000), (2, 5)]
