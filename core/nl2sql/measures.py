@@ -72,15 +72,18 @@ def measure_at(r: Reader, i: int, default: Agg = "sum") -> Measure | None:
         return Measure("count", None, _entity(m))
     if agg == "count" and m.kind == "column":
         r.take(*range(i, j + 1))
-        return _count_of(r, pick(m.columns, ("text", "number", "date", "boolean")), m.text)
+        column = pick(m.columns, ("text", "number", "date", "boolean"))
+        return _count_of(r, column, m.text, named=m.strength >= 2)
     return None
 
 
-def _count_of(r: Reader, column: ColumnInfo | None, said: str) -> Measure:
-    """'how many regions': distinct values of a repeating column, else rows that have one."""
+def _count_of(r: Reader, column: ColumnInfo | None, said: str, named: bool) -> Measure:
+    """'how many regions' / 'number of customers': distinct values of a repeating column
+    (named in full, or an identifier); otherwise the rows ('how many matches')."""
     filtered = any(column in f.columns for f in r.filters)
     repeats = column is not None and column.distinct_count * 2 <= r.table.row_count
-    if column is not None and repeats and not filtered:
+    meant = named or (column is not None and is_key(column, r.table))
+    if column is not None and repeats and meant and not filtered:
         return Measure("count_distinct", column, said, explicit_agg=True)
     return Measure("count", None, said)
 

@@ -66,8 +66,8 @@ def superlative_plan(r: Reader, i: int, framing, group, grain) -> Plan | None:
     r.take(i)
     order = "desc" if m.key == "max" else "asc"
     measure = measure_at(r, i + 1, default="max" if m.key == "max" else "min")
-    if measure is None and m.text.endswith(_FREQUENCY):
-        measure = Measure("count", None)  # 'who appears most often'
+    if measure is None and (m.text.endswith(_FREQUENCY) or r.at(i + 1) is None):
+        measure = Measure("count", None)  # 'who appears most often', 'listed the most'
     if measure is None:
         return None
     if group is not None or (grain is not None and measure.column is not None):

@@ -59,8 +59,8 @@ class Reader:
 
     def column_at(self, i: int, kinds: tuple[str, ...] = ()) -> ColumnInfo | None:
         m = self.at(i)
-        if not m or m.kind != "column" or i in self.used:
-            return None
+        if not m or m.kind not in ("column", "verb") or i in self.used:
+            return None  # a verb ('lost' -> losses) may name the column a filter is on
         return pick(m.columns, kinds)
 
     def take_preposition(self, i: int) -> None:
@@ -177,6 +177,8 @@ def _value_filter(r: Reader, run: list[int]) -> None:
         r.take(start - 1 if r.is_kw(start - 1, "not") else start - 2)
     r.take(*run, *named_at, *range(run[0], run[-1]))
     r.take_preposition(start - 1)
+    if r.is_kw(start - 1, "by"):  # 'won by Wales', 'laps completed by Neel Jani'
+        r.take(start - 1)
     r.filters.append(Filter(columns, op, tuple(values)))
 
 

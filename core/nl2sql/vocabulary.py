@@ -29,6 +29,7 @@ _TOKEN = re.compile(
     | (?<![\w])'(?P<sq>[^']+)'(?![\w])               # 'single quoted'
     | (?P<date>\d{4}[-/]\d{1,2}[-/]\d{1,2})          # 2024-06-01
     | (?P<num>[-+]?[$€£]?\d[\d,]*(?:\.\d+)?%?(?![\w/:-]))  # 1,234.5  $20  15%
+    | (?P<ordinal>\d{1,2})(?:st|nd|rd|th)\b              # 19th, 3rd
     | (?P<word>[^\W_][\w'&.:/+-]*[^\W_]|[^\W_])       # words, keep x-15, don't, 6:47
     | (?P<sym>[<>]=?|=|%)
     """,
@@ -61,6 +62,8 @@ def tokenize(question: str) -> list[Token]:
             tokens.append(Token(raw.replace("/", "-"), raw, "date"))
         elif group == "num":
             tokens.append(Token(raw, raw, "number", parse_number(raw)))
+        elif group == "ordinal":
+            tokens.append(Token(raw, match.group(0), "number", float(raw)))
         elif group == "sym":
             tokens.append(Token(raw, raw, "word"))
         else:
@@ -275,7 +278,8 @@ def root(word: str) -> str:
 GLUE_VERBS = word_set(
     """held located situated based listed shown given used featured included found reported
     represented one ones both either occurred occur occurs happened happen published released
-    launched appeared appears appear came come comes completed built made named
+    launched appeared appears appear came come comes complete completed completes built made
+    named
     performed"""
 )
 # Verbs that restate a number the question already names: 'points scored by X'.
