@@ -26,6 +26,7 @@ from core.errors import LLMError
 from core.nl2sql.base import Draft
 from core.nl2sql.extract import DEFAULT_UNDERSTANDING, NO_SQL_MESSAGE, extract, understanding_of
 from core.nl2sql.prompt import Message, answer_messages, draft_messages, repair_messages
+from core.nl2sql.sentence import clean_sentence
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +159,12 @@ class LLMEngine:
             declined = understanding_of(content, "")
             if declined == DEFAULT_UNDERSTANDING:
                 raise LLMError(NO_SQL_MESSAGE) from None
-            return Draft(sql=None, understanding=declined, engine="llm", **tokens)
+            return Draft(sql=None, understanding=clean_sentence(declined), engine="llm", **tokens)
         return Draft(
-            sql=extracted.sql, understanding=extracted.understanding, engine="llm", **tokens
+            sql=extracted.sql,
+            understanding=clean_sentence(extracted.understanding),
+            engine="llm",
+            **tokens,
         )
 
     # --- answering -------------------------------------------------------------------------
@@ -309,7 +313,7 @@ class LLMEngine:
             detail = detail.replace(key, "[redacted]")
         if len(detail) > MAX_SERVER_MESSAGE_CHARS:
             detail = detail[: MAX_SERVER_MESSAGE_CHARS - 1] + "…"
-        return detail
+        return clean_sentence(detail)
 
     def _timeout_message(self) -> str:
         return (
