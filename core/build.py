@@ -21,6 +21,7 @@ import duckdb
 
 from core import loaders, sniff
 from core.catalog import ColumnInfo
+from core.csv_dialect import LinesTooLong
 from core.errors import IngestError
 from core.loaders import BadRows, Loaded
 from core.profile import profile_table
@@ -207,7 +208,7 @@ def _build(
                 detected = sniff.Detected("csv", detected.compression, "windows-1252", False)
                 prepared = _prepare(source, detected, work, progress)
                 continue
-            except loaders.LinesTooLong:
+            except LinesTooLong:
                 long_lines = True
                 continue
             except loaders.RefineFailed:
