@@ -23,6 +23,7 @@ import tempfile
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,24 @@ def _number(text: str) -> float | None:
         return None
 
 
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y", "%b %d, %Y")
+
+
+def _date(text: str) -> date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def _same(a: Any, b: str) -> bool:
+    """Numbers as numbers and dates as dates ('26 December 1987' is 1987-12-26)."""
+    if isinstance(a, datetime):
+        a = a.date() if a.time() == datetime.min.time() else a
+    if isinstance(a, date) and not isinstance(a, datetime):
+        return a == _date(b.strip())
     left, right = _norm(a), _norm(b)
     x, y = _number(left), _number(right)
     if x is not None and y is not None:

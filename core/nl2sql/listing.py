@@ -22,12 +22,17 @@ def listing_plan(r: Reader, framing) -> Plan | None:
     if neighbour is not None:
         return _neighbour_plan(r, framing, neighbour)
     first = next((i for i in r.free_indexes("keyword") if r.ms[i].key in ("first", "last")), None)
-    targets = _targets(r, framing)
+    entity = _entity_after(r, first)
+    targets = [t for t in _targets(r, framing) if t != entity]
+    if entity is not None and not targets:  # 'the last location': the entity is the answer
+        targets = [entity]
     if first is not None:
+        step = -1 if r.ms[first].key == "last" else 1
+        if len(targets) == 2:
+            return _earliest(r, first, targets, step)
         if len(targets) != 1:
             return None
         r.take(first)
-        step = -1 if r.ms[first].key == "last" else 1
         order = None
         for i in r.free_indexes("keyword"):  # 'the first city alphabetically'
             if r.ms[i].key == "alphabetical":
@@ -46,6 +51,27 @@ def listing_plan(r: Reader, framing) -> Plan | None:
         return None  # nothing in the question at all
     r.take(*asked)
     return Plan(r.table, "rows")
+
+
+def _entity_after(r: Reader, first: int | None) -> ColumnInfo | None:
+    """'the first competition': a text column right after first/last names the rows."""
+    column = r.column_at(first + 1, ("text",)) if first is not None else None
+    if column is not None and r.ms[first + 1].kind == "column":
+        r.take(first + 1)
+        return column
+    return None
+
+
+def _earliest(r: Reader, first: int, targets: list[ColumnInfo], step: int) -> Plan | None:
+    """'which judge began active service first, A or B': the label with the lowest date."""
+    labels = [t for t in targets if t.kind == "text"]
+    ordered = [t for t in targets if t.kind in ("date", "number")]
+    if len(labels) != 1 or len(ordered) != 1:
+        return None
+    r.take(first)
+    agg = "min" if step > 0 else "max"
+    order = "asc" if step > 0 else "desc"
+    return Plan(r.table, "top", agg, ordered[0], group=labels[0], order=order, limit=1)
 
 
 def _total_of(r: Reader, targets: list[ColumnInfo]) -> Plan | None:

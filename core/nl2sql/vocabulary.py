@@ -234,6 +234,7 @@ _add("difference", "how many more", "how much more", "how many less", "how many 
 _add("difference", "how much less", "gap", "gap between", "how far apart")
 _add("same", "same", "the same", "same as", "the same as", "equal", "identical")
 _add("alphabetical", "alphabetically", "alphabetical order", "in alphabetical order", "a-z")
+_add("glue", "amount of", "the amount of", "an amount of")
 _add("glue", "took place", "take place", "takes place", "taking place", "in the list")
 _add("glue", "on the list", "in the table", "on the chart", "in the chart", "of the list")
 _add("max", "more often", "most often", "most frequently", "more frequently", "most common")
