@@ -76,6 +76,20 @@ def run_query(
     *,
     count_sql: str | None = None,
 ) -> QueryResult:
+    """``run_query_in_process`` in a worker process the operating system holds to a memory
+    ceiling, killed if it runs past the time limit (see core.query_pool for why)."""
+    from core.query_pool import run_isolated
+
+    return run_isolated(list(tables), sql, limits, count_sql)
+
+
+def run_query_in_process(
+    tables: Sequence[TableSource],
+    sql: str,
+    limits: QueryLimits,
+    *,
+    count_sql: str | None = None,
+) -> QueryResult:
     """Run ``sql`` over ``tables`` in a locked sandbox, fetching at most ``row_limit`` rows.
 
     When more rows exist, the true total is counted in one extra pass over ``count_sql``

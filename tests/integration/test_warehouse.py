@@ -114,9 +114,10 @@ def test_a_result_within_the_limit_runs_the_query_once(chat_tables, monkeypatch)
         return real_count(con, sql)
 
     monkeypatch.setattr(warehouse, "_count", counting)
-    run_query(chat_tables, "SELECT region, sum(revenue) FROM sales GROUP BY region", LIMITS)
+    in_process = warehouse.run_query_in_process
+    in_process(chat_tables, "SELECT region, sum(revenue) FROM sales GROUP BY region", LIMITS)
     assert counted == []
-    run_query(chat_tables, "SELECT * FROM sales", LIMITS)
+    in_process(chat_tables, "SELECT * FROM sales", LIMITS)
     assert counted == ["SELECT * FROM sales"]
 
 
@@ -148,7 +149,7 @@ def test_an_endless_query_is_stopped_at_the_time_limit_and_its_connection_closed
     monkeypatch.setattr(warehouse, "_connect", recording)
     limits = QueryLimits(timeout_s=1, memory_limit="512MB", threads=2, row_limit=100)
     with pytest.raises(QueryLimitError) as stopped:
-        run_query(chat_tables, sql, limits)
+        warehouse.run_query_in_process(chat_tables, sql, limits)
     assert stopped.value.message == (
         "The query took longer than 1 s and was stopped. Try a narrower question or fewer rows."
     )
@@ -176,7 +177,7 @@ def test_a_query_past_the_memory_limit_stops_instead_of_spilling_to_disk(
         "FROM range(3000000) ORDER BY h)"
     )
     with pytest.raises(QueryLimitError, match="more than the 64MB of memory"):
-        run_query(chat_tables, sql, limits)
+        warehouse.run_query_in_process(chat_tables, sql, limits)
     assert list(tmp_path.iterdir()) == []
 
 
