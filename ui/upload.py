@@ -30,10 +30,14 @@ def _ingest_one(file, chat_id, bad_rows: str) -> None:
     with st.status(f"Adding {file.name}…", expanded=True) as status:
         bar = st.progress(0.0, text="Reading")
 
+        shown = [0.0]
+
         def progress(update) -> None:
             label = STAGE_LABELS.get(update.stage, update.stage)
             text = f"{label}: {update.message}" if update.message else label
-            bar.progress(min(max(update.fraction or 0.0, 0.0), 1.0), text=text)
+            if update.fraction is not None:  # None: how far is unknown, keep the bar still
+                shown[0] = min(max(update.fraction, 0.0), 1.0)
+            bar.progress(shown[0], text=text)
 
         try:
             with context.db() as session:

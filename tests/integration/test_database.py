@@ -71,3 +71,22 @@ def test_the_pool_recovers_after_its_connections_are_killed(engine, pg_url):
     admin.dispose()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_start_up_removes_spooled_uploads_left_by_a_dead_process_but_not_fresh_ones(
+    engine, settings
+):
+    import os
+    import time
+
+    from core.startup import start_up
+
+    spool = settings.data_dir / "uploads"
+    spool.mkdir(parents=True)
+    old, fresh = spool / "upload-old.part", spool / "upload-new.part"
+    old.write_bytes(b"a,b\n")
+    fresh.write_bytes(b"a,b\n")
+    long_ago = time.time() - 7 * 3600
+    os.utime(old, (long_ago, long_ago))
+    start_up(engine, settings)
+    assert not old.exists() and fresh.exists()
