@@ -30,6 +30,7 @@ import os
 import pickle
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -255,6 +256,19 @@ def run_size(rows: int, args: argparse.Namespace, settings: Settings) -> dict:
     }
 
 
+def code_version() -> dict[str, object]:
+    """The commit measured, and any uncommitted change to core/ it ran with."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "core_changes": git("status", "--porcelain", "core"),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -267,6 +281,7 @@ def main() -> None:
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "duckdb": duckdb.__version__,
+        **code_version(),
         "repeat": args.repeat,
         "query_threads": settings.query_threads,
         "load_average_1m_at_start": round(os.getloadavg()[0], 2),

@@ -31,12 +31,14 @@ import os
 import platform
 import random
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,13 +51,11 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest import generate  # noqa: E402  (bench/ingest.py: the shared CSV generator)
 
-from tests.e2e.conftest import CHROMIUM, start_app_server  # noqa: E402
-
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CSV_ROWS = 88_000  # about 10 MB with the ingest generator's 11 columns
 PASSWORD = "correct horse battery"
 QUESTIONS = (
@@ -98,6 +98,7 @@ class UserRun:
     email: str
     steps_s: dict[str, float] = field(default_factory=dict)
     latencies_s: list[float] = field(default_factory=list)
+    first_words_s: list[float] = field(default_factory=list)  # the answer's message appears
     errors: list[str] = field(default_factory=list)
     submitted: int = 0  # questions sent (Enter pressed)
     pressing: bool = False  # cut off while pressing Enter: the last question may not be sent
@@ -142,6 +143,72 @@ def _server_database(server_url: str) -> Iterator[tuple[str, None]]:
         admin.dispose()
 
 
+@dataclass(frozen=True)
+class Server:
+    proc: subprocess.Popen
+    url: str
+    log_path: Path
+
+
+def app_snapshot(folder: Path) -> Path:
+    """The committed app (``git archive HEAD``), so that files being edited in the working
+    tree during a run are neither measured nor reloaded by Streamlit mid-run."""
+    target = folder / "app"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def start_server(app_dir: Path, folder: Path, database_url: str) -> Server:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(folder / "data"),
+        "ASK_ENGINE": "rules",
+        "OPENAI_API_KEY": "",
+        "OPENAI_BASE_URL": "",
+        "LOG_LEVEL": "INFO",
+    }
+    options = {
+        "server.port": port,
+        "server.address": "127.0.0.1",
+        "server.headless": "true",
+        "server.fileWatcherType": "none",
+        "browser.gatherUsageStats": "false",
+    }
+    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command += [part for key, value in options.items() for part in (f"--{key}", str(value))]
+    log_path = folder / "streamlit.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command, cwd=app_dir, env=env, stdout=log, stderr=log)
+    server = Server(proc, f"http://127.0.0.1:{port}", log_path)
+    try:
+        wait_healthy(server)
+    except BaseException:
+        stop(proc)
+        raise
+    return server
+
+
+def wait_healthy(server: Server, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited:\n{server.log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not become healthy:\n{server.log_path.read_text()[-3000:]}")
+
+
 def postmaster(pg_folder: Path | None) -> psutil.Process | None:
     if pg_folder is None:
         return None
@@ -171,6 +238,10 @@ class ResourceSampler:
 
     def __enter__(self) -> ResourceSampler:
         psutil.cpu_percent()
+        for name, root in self._trees.items():
+            if root is not None:
+                self._sample(name, tree(root))
+        self._before = {name: sum(by_pid.values()) for name, by_pid in self._cpu_by_pid.items()}
         self._thread.start()
         return self
 
@@ -180,7 +251,11 @@ class ResourceSampler:
 
     @property
     def cpu_s(self) -> dict[str, float]:
-        return {name: round(sum(by_pid.values()), 1) for name, by_pid in self._cpu_by_pid.items()}
+        """Used since the sampler started (the server's start-up is not counted)."""
+        return {
+            name: round(sum(by_pid.values()) - self._before[name], 1)
+            for name, by_pid in self._cpu_by_pid.items()
+        }
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
@@ -316,6 +391,8 @@ async def ask(page, run: UserRun, question: str, number: int) -> float:
     run.submitted, run.pressing = run.submitted + 1, True
     await box.press("Enter")
     run.pressing = False
+    await expect(answer).to_be_visible()
+    run.first_words_s.append(time.perf_counter() - started)
     await expect(table.or_(refusal).first).to_be_visible()
     elapsed = time.perf_counter() - started
     if await refusal.count():
@@ -464,6 +541,7 @@ def summarise(runs, counts, pipeline_ms, sampler, log_path, elapsed_s, args, csv
     cpu = sampler.machine_cpu_percent
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "served": "working tree" if args.working_tree else f"HEAD {git_head()}",
         "users": args.users,
         "questions_per_user": args.questions,
         "stagger_s": args.stagger_s,
@@ -476,6 +554,10 @@ def summarise(runs, counts, pipeline_ms, sampler, log_path, elapsed_s, args, csv
             "p50": percentile(latencies, 0.5),
             "p95": percentile(latencies, 0.95),
             "max": percentile(latencies, 1.0),
+        },
+        "answer_message_appears_s": {
+            "p50": percentile([s for run in runs for s in run.first_words_s], 0.5),
+            "p95": percentile([s for run in runs for s in run.first_words_s], 0.95),
         },
         "pipeline_ms_stored": pipeline_ms,
         "step_p50_s": {
@@ -497,6 +579,12 @@ def summarise(runs, counts, pipeline_ms, sampler, log_path, elapsed_s, args, csv
     }
 
 
+def git_head() -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+
+
 def load_csv(folder: Path) -> Path:
     """The generated CSV under the name users upload (the table becomes `sales`)."""
     target = folder / "sales.csv"
@@ -512,21 +600,23 @@ def run(args) -> dict:
     try:
         csv = load_csv(folder)
         with fresh_database(folder) as (database_url, pg_folder):
-            proc, server = start_app_server(folder, database_url)
+            app_dir = ROOT if args.working_tree else app_snapshot(folder)
+            server = start_server(app_dir, folder, database_url)
             runs = [
                 UserRun(email=f"load{i:02d}-{uuid.uuid4().hex[:6]}@example.com")
                 for i in range(args.users)
             ]
             try:
                 started = time.perf_counter()
-                with ResourceSampler(psutil.Process(proc.pid), postmaster(pg_folder)) as sampler:
+                root = psutil.Process(server.proc.pid)
+                with ResourceSampler(root, postmaster(pg_folder)) as sampler:
                     budget = deadline - time.monotonic() - SETTLE_S
                     asyncio.run(drive(server.url, csv, args, runs, budget))
                 elapsed = time.perf_counter() - started
                 counts = settled_counts(database_url, runs, SETTLE_S)
                 pipeline_ms = stored_pipeline_ms(database_url)
             finally:
-                stop(proc)
+                stop(server.proc)
                 shutil.copyfile(server.log_path, OUT / f"load_{args.users}users_server.log")
             return summarise(
                 runs, counts, pipeline_ms, sampler, server.log_path, elapsed, args, csv
@@ -543,6 +633,9 @@ def main() -> None:
     parser.add_argument("--think-s", type=float, default=4.0, help="mean pause after an answer")
     parser.add_argument("--hard-stop-s", type=float, default=360.0)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--working-tree", action="store_true", help="serve the working tree, not HEAD"
+    )
     args = parser.parse_args()
     report = run(args)
     path = args.json or OUT / f"load_{args.users}users.json"
