@@ -136,7 +136,7 @@ def _claim_entities(mentions: list[Mention]) -> list[Mention]:
     """The unknown noun right after 'how many' / 'the most' is the thing being counted."""
     out = list(mentions)
     for i, m in enumerate(out):
-        if m.kind != "unknown" or i == 0:
+        if m.kind != "unknown" or i == 0 or m.key == "other_table":
             continue
         prev = out[i - 1]
         counted = prev.kind == "keyword" and (

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from core.catalog import ColumnInfo, TableInfo
 from core.nl2sql.vocabulary import (
+    ABBREVIATIONS,
     GENERIC,
     GLUE_VERBS,
     KEYWORDS,
@@ -100,6 +101,12 @@ def _variants(text: str) -> set[Phrase]:
 
 def column_phrases(column: ColumnInfo) -> dict[Phrase, int]:
     exact = _variants(column.name) | _variants(column.original_name)
+    exact |= {
+        p[:i] + ABBREVIATIONS[w] + p[i + 1 :]
+        for p in exact
+        for i, w in enumerate(p)
+        if w in ABBREVIATIONS
+    }
     phrases = dict.fromkeys(exact, 3)
     for phrase in exact:
         for i, word in enumerate(phrase):

@@ -55,6 +55,7 @@ def plural(word: str) -> str:
 
 
 def _conditions(understanding: str) -> str:
+    understanding = re.sub(r" \(joining [^)]*\)$", "", understanding)
     _, _, where = understanding.partition(" where ")
     for note in (", highest first", ", in date order", ", in percent of all"):
         where = where.removesuffix(note)

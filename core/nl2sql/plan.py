@@ -133,6 +133,7 @@ class Plan:
     entity: str = "rows"  # what a count counts, as the question named it
     anchor: Filter | None = None  # the named row(s) a neighbour/difference/same starts from
     step: int = 0  # neighbour: +1 next, -1 previous; difference: 1 signed, 0 absolute
+    join: tuple[str, str] | None = None  # (other table, shared key column)
 
     def with_filters(self, filters: tuple[Filter, ...]) -> Plan:
         return replace(self, filters=filters)

@@ -9,6 +9,7 @@ linking (words -> mentions) -> reading (filters) -> interpret (shape) -> shapes 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from core.catalog import TableInfo, Turn
 from core.nl2sql.base import Draft
@@ -17,7 +18,7 @@ from core.nl2sql.linking import Lexicon, Mention, build_lexicon, link
 from core.nl2sql.phrases import answer_sentence, suggestion_candidates
 from core.nl2sql.plan import Plan
 from core.nl2sql.shapes import to_sql, understanding
-from core.nl2sql.vocabulary import normalise
+from core.nl2sql.vocabulary import normalise, stem
 
 _FOLLOW_UP_LEADS = (
     "and what about",
@@ -72,6 +73,8 @@ class RulesEngine:
     def _lexicon(self, table: TableInfo) -> Lexicon:
         cached = self._lexicons.get(id(table))
         if cached is None or cached[0] is not table:
+            if len(self._lexicons) > 64:
+                self._lexicons.clear()
             cached = self._lexicons[id(table)] = (table, build_lexicon(table))
         return cached[1]
 
@@ -81,11 +84,24 @@ class RulesEngine:
     def _try(
         self, question: str, tables: list[TableInfo]
     ) -> tuple[Plan | None, list[tuple[str, ...]]]:
-        """Every table gets a go; the one the question names, or covers best, wins."""
+        """Every table gets a go; the one the question names wins. Failing that, two tables
+        that share a key column ('orders' and 'customers' on customer_id) are tried joined."""
+        plan, refusals = self._try_each(question, tables)
+        if plan is not None or len(tables) < 2:
+            return plan, refusals
+        for joined, join in joined_tables(tables):
+            plan, _ = self._try_each(question, [joined])
+            if plan is not None:
+                return replace(plan, join=join), refusals
+        return None, refusals
+
+    def _try_each(
+        self, question: str, tables: list[TableInfo]
+    ) -> tuple[Plan | None, list[tuple[str, ...]]]:
         plans: list[tuple[int, int, Plan]] = []
         refusals: list[tuple[str, ...]] = []
         for index, table in enumerate(tables):
-            mentions = self._link(question, table)
+            mentions = _mark_other_tables(self._link(question, table), tables, table)
             result = interpret(mentions, table)
             if isinstance(result, Refusal):
                 refusals.append(result.words)
@@ -133,6 +149,42 @@ class RulesEngine:
                 if plan is not None and candidate not in found:
                     found.append(candidate)
         return tuple(found)
+
+
+def _mark_other_tables(
+    mentions: list[Mention], tables: list[TableInfo], own: TableInfo
+) -> list[Mention]:
+    """'orders' asked of the customers table is another table, not a noun to guess at."""
+    others = {stem(w) for t in tables if t.name != own.name for w in t.name.split("_")}
+    return [
+        replace(m, key="other_table") if m.kind == "unknown" and stem(m.text) in others else m
+        for m in mentions
+    ]
+
+
+def joined_tables(tables: list[TableInfo]) -> list[tuple[TableInfo, tuple[str, str]]]:
+    """Each table with another whose key it holds: orders + customers on customer_id.
+
+    The joined table keeps the first table's name and rows (the many side); the other
+    table's columns are added, except names the first already has.
+    """
+    found = []
+    for many in tables:
+        names = {c.name for c in many.columns}
+        for one in tables:
+            if one is many:
+                continue
+            for key in one.columns:
+                unique = one.row_count > 0 and key.distinct_count >= one.row_count
+                if key.name not in names or not unique or key.kind not in ("number", "text"):
+                    continue
+                extra = tuple(c for c in one.columns if c.name not in names)
+                joined = TableInfo(
+                    many.name, many.row_count, many.columns + extra, one.name, many.path
+                )
+                found.append((joined, (one.name, key.name)))
+                break
+    return found
 
 
 def _without_replaced(previous: list[Mention], fragment: list[Mention]) -> list[str]:

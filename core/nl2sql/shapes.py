@@ -39,7 +39,14 @@ def to_sql(plan: Plan) -> str:
 def _from(plan: Plan, extra: tuple[str, ...] = ()) -> str:
     conditions = [f.sql() for f in plan.filters] + list(extra)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"FROM {quote(plan.table.name)}{where}"
+    return f"FROM {_source(plan)}{where}"
+
+
+def _source(plan: Plan) -> str:
+    if plan.join is None:
+        return quote(plan.table.name)
+    other, key = plan.join
+    return f"{quote(plan.table.name)} JOIN {quote(other)} USING ({quote(key)})"
 
 
 def _scalar(plan: Plan) -> str:
@@ -145,7 +152,7 @@ def _numbered(plan: Plan) -> str:
     """The table with each row's place in the file; a scan keeps the file's order."""
     return (
         f"WITH {quote('numbered')} AS (SELECT *, row_number() OVER () AS {_ROW} "
-        f"FROM {quote(plan.table.name)}) "
+        f"FROM {_source(plan)}) "
     )
 
 
@@ -217,6 +224,8 @@ def understanding(plan: Plan) -> str:
     if plan.filters and plan.shape != "share":
         text += " where " + " and ".join(f.describe() for f in plan.filters)
     text += note
+    if plan.join is not None:
+        text += f" (joining {plan.join[0]} on {plan.join[1].replace('_', ' ')})"
     return text[0].upper() + text[1:]
 
 

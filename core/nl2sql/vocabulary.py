@@ -117,8 +117,30 @@ SYNONYM_GROUPS: tuple[frozenset[str], ...] = tuple(
         "score point",
         "population inhabitant",
         "rank position place",
+        "team club side squad",
+        "film movie picture",
+        "game match fixture",
+        "player athlete competitor",
+        "winner champion",
+        "song track",
+        "people person",
     )
 )
+
+# Short forms in headers ('Pts', 'Att.', 'GP'), read as the words they stand for.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "pts": ("point",), "pt": ("point",), "gls": ("goal",), "apps": ("appearance",),
+    "app": ("appearance",), "pos": ("position",), "att": ("attendance",),
+    "pop": ("population",), "yr": ("year",), "yrs": ("year",), "amt": ("amount",),
+    "avg": ("average",), "pct": ("percentage",), "dept": ("department",),
+    "mgr": ("manager",), "gp": ("game",), "pld": ("played",), "rev": ("revenue",),
+    "tot": ("total",), "cnt": ("count",), "ht": ("height",), "wt": ("weight",),
+    "elev": ("elevation",), "dist": ("distance",), "temp": ("temperature",),
+    "hrs": ("hour",), "mins": ("minute",), "secs": ("second",), "w": ("win",),
+    "l": ("loss",), "d": ("draw",), "ga": ("goal", "against"), "gf": ("goal", "for"),
+    "gd": ("goal", "difference"), "qty": ("quantity",), "no": ("number",),
+    "nat": ("nationality",), "nationality": ("nation",), "cap": ("capacity",),
+}  # fmt: skip
 
 
 def synonyms(word: str) -> frozenset[str]:

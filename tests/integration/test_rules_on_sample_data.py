@@ -238,6 +238,14 @@ CASES = [
          lambda o, c: _share(o.channel.value_counts())),
     Case("what percentage of orders are from Europe", "scalar",
          lambda o, c: round(100 * (o.region == "Europe").mean(), 2)),
+    # two tables joined on their shared key
+    Case("total revenue by country", "mapping",
+         lambda o, c: o.merge(c, on="customer_id").groupby("country").revenue.sum().to_dict()),
+    Case("how many orders from customers in Germany", "scalar",
+         lambda o, c: (o.merge(c, on="customer_id").country == "Germany").sum()),
+    Case("average revenue per segment in 2024", "mapping",
+         lambda o, c: o[o.order_date.dt.year == 2024].merge(c, on="customer_id")
+         .groupby("segment").revenue.mean().to_dict()),
     # rows
     Case("show rows where region is Europe", "rows",
          lambda o, c: set(o[o.region == "Europe"].order_id)),

@@ -229,6 +229,17 @@ def test_the_table_a_question_names_wins() -> None:
     assert 'FROM "customers"' in result.sql
 
 
+def test_two_tables_are_joined_on_their_shared_key() -> None:
+    result, sql = answered("total revenue by country", ORDERS, CUSTOMERS)
+    assert 'FROM "orders" JOIN "customers" USING ("customer_id")' in result.sql
+    assert result.understanding.endswith("(joining customers on customer id)")
+
+
+def test_another_tables_name_is_not_guessed_as_this_tables_rows() -> None:
+    result, _ = answered("how many orders from customers in Germany", ORDERS, CUSTOMERS)
+    assert 'FROM "orders" JOIN "customers"' in result.sql
+
+
 def test_the_table_that_covers_the_question_wins() -> None:
     result, _ = answered("total revenue by region", CUSTOMERS, ORDERS)
     assert 'FROM "orders"' in result.sql
