@@ -8,6 +8,7 @@ private folder beside the file; no step holds the data in Python.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -159,6 +160,8 @@ def build_dataset_file(
         )
     except BaseException as error:
         remove_paths(tmp, Path(str(tmp) + ".wal"))
+        if is_disk_full(error):
+            raise disk_full_error() from error
         if isinstance(error, duckdb.Error):
             raise _engine_error(error) from error
         raise
@@ -288,6 +291,25 @@ def _load(
     if detected.kind == "xlsx":
         narrow_dates(con)
     return loaded
+
+
+_NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_NO_SPACE_TEXT = ("No space left on device", "Disk quota exceeded", "File too large")
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """The disk (or the quota) is full: Python's OSError, or the text of DuckDB's IO error."""
+    if isinstance(error, OSError) and error.errno in _NO_SPACE_ERRNOS:
+        return True
+    return isinstance(error, duckdb.Error) and any(t in str(error) for t in _NO_SPACE_TEXT)
+
+
+def disk_full_error() -> IngestError:
+    return IngestError(
+        "There is not enough disk space on the server to store this file, so nothing was "
+        "kept. Delete tables you no longer need, or ask your admin to free space, then "
+        "upload again."
+    )
 
 
 def _engine_error(error: duckdb.Error) -> IngestError:

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
+from core.build import disk_full_error, is_disk_full
 from core.config import Settings
 from core.errors import IngestError, TabletalkError
 
@@ -36,8 +37,10 @@ def spool(fileobj: BinaryIO, directory: Path, max_bytes: int) -> Path:
                         "Split it, or ask your admin to raise MAX_UPLOAD_MB."
                     )
                 handle.write(chunk)
-    except BaseException:
+    except BaseException as error:
         path.unlink(missing_ok=True)
+        if is_disk_full(error):
+            raise disk_full_error() from None
         raise
     return path
 
