@@ -71,7 +71,7 @@ def superlative_plan(r: Reader, i: int, framing, group, grain) -> Plan | None:
     if measure is None:
         return None
     if group is not None or (grain is not None and measure.column is not None):
-        agg = measure.agg if measure.explicit_agg else m.key
+        agg = measure.agg if measure.explicit_agg or measure.column is None else m.key
         return aggregate_plan(r, replace(measure, agg=agg), group, grain)
     than = next((j for j in r.free_indexes("keyword") if r.ms[j].key == "than"), None)
     if than is not None:
