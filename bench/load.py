@@ -90,7 +90,7 @@ ERROR_BOXES = "[data-testid='stAlertContentError'], [data-testid='stException']"
 STEP_TIMEOUT_MS = 90_000
 SETTLE_S = 20  # after the browsers stop, for answers still being stored
 CUT_OFF = "cut off by the hard stop"
-SHOTS = OUT / "load_failures"  # a screenshot of the page at each failed step
+SHOTS = OUT / "load_failures"  # a screenshot of the page at each failed step, per run
 
 
 @dataclass
@@ -101,7 +101,8 @@ class UserRun:
     first_words_s: list[float] = field(default_factory=list)  # the answer's message appears
     errors: list[str] = field(default_factory=list)
     submitted: int = 0  # questions sent (Enter pressed)
-    pressing: bool = False  # cut off while pressing Enter: the last question may not be sent
+    unconfirmed: bool = False  # Enter pressed, the server has not drawn the answer yet
+    shots: str = ""  # where failed steps leave a screenshot
     shown_errors: set[str] = field(default_factory=set)
 
 
@@ -315,7 +316,7 @@ async def simulate_user(browser, base_url: str, run: UserRun, index: int, csv: P
     try:
         await step(page, run, "register", register(page, base_url, run.email))
         await step(page, run, "new_chat", new_chat(page))
-        await step(page, run, "upload", upload(page, csv))
+        await step(page, run, "upload", upload(page, run, csv))
         await ask_questions(page, run, index, args)
     except StepFailed:
         pass
@@ -358,12 +359,17 @@ async def new_chat(page) -> None:
     await expect(page.get_by_role("heading", name="New chat")).to_be_visible()
 
 
-async def upload(page, csv: Path) -> None:
+async def upload(page, run: UserRun, csv: Path) -> None:
+    """Done when the chat has its table (the question box is enabled); a missing
+    confirmation note is counted as an error of its own."""
     from playwright.async_api import expect
 
     await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
-    await expect(page.get_by_text(f"{csv.name} → table")).to_be_visible()
     await expect(page.get_by_test_id("stChatInputTextArea")).to_be_enabled()
+    await expect(page.get_by_text("Data in this chat:")).to_be_visible()
+    if not await page.get_by_text(f"{csv.name} → table").count():
+        run.errors.append("upload: the table was added but its confirmation was not shown")
+        await failed_here(page, run, "upload-note")
 
 
 async def ask_questions(page, run: UserRun, index: int, args) -> None:
@@ -388,10 +394,10 @@ async def ask(page, run: UserRun, question: str, number: int) -> float:
     answer = page.get_by_test_id("stChatMessage").nth(2 * number + 1)
     table, refusal = answer.get_by_test_id("stDataFrame"), answer.get_by_role("alert")
     started = time.perf_counter()
-    run.submitted, run.pressing = run.submitted + 1, True
+    run.submitted, run.unconfirmed = run.submitted + 1, True
     await box.press("Enter")
-    run.pressing = False
     await expect(answer).to_be_visible()
+    run.unconfirmed = False
     run.first_words_s.append(time.perf_counter() - started)
     await expect(table.or_(refusal).first).to_be_visible()
     elapsed = time.perf_counter() - started
@@ -414,8 +420,8 @@ async def failed_here(page, run: UserRun, name: str) -> None:
     """What the page showed when a step failed: its error boxes and a screenshot."""
     try:
         await page_errors(page, run)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SHOTS / f"{run.email.split('@')[0]}-{name}.png"))
+        Path(run.shots).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=f"{run.shots}/{run.email.split('@')[0]}-{name}.png")
     except Exception:  # noqa: BLE001, S110 - the page may be gone; the failure is recorded
         pass
 
@@ -518,7 +524,8 @@ def message_problems(runs: list[UserRun], counts: dict[str, dict]) -> list[str]:
         expected = (1, run.submitted, run.submitted)
         got = (found["chats"], found["user_messages"], found["assistant_messages"])
         unsent = (1, run.submitted - 1, run.submitted - 1)
-        if got != expected and not (run.pressing and got == unsent):
+        cut_off_before_echo = run.unconfirmed and CUT_OFF in run.errors
+        if got != expected and not (cut_off_before_echo and got == unsent):
             problems.append(f"{run.email}: chats/user/assistant {got}, expected {expected}")
     return problems
 
@@ -596,14 +603,15 @@ def run(args) -> dict:
     deadline = time.monotonic() + args.hard_stop_s
     args.load_at_start = round(os.getloadavg()[0], 2)
     folder = Path(tempfile.mkdtemp(prefix="tabletalk-load-"))
-    shutil.rmtree(SHOTS, ignore_errors=True)
+    shots = SHOTS / f"{args.users}users"
+    shutil.rmtree(shots, ignore_errors=True)
     try:
         csv = load_csv(folder)
         with fresh_database(folder) as (database_url, pg_folder):
             app_dir = ROOT if args.working_tree else app_snapshot(folder)
             server = start_server(app_dir, folder, database_url)
             runs = [
-                UserRun(email=f"load{i:02d}-{uuid.uuid4().hex[:6]}@example.com")
+                UserRun(email=f"load{i:02d}-{uuid.uuid4().hex[:6]}@example.com", shots=str(shots))
                 for i in range(args.users)
             ]
             try:
