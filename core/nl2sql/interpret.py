@@ -68,6 +68,8 @@ def interpret(mentions: list[Mention], table: TableInfo) -> Plan | Refusal:
     )
     if plan is None or leftovers:
         return Refusal(leftovers or tuple(m.text for m in r.ms if m.kind != "keyword"))
+    if r.having is not None and plan.having is None:
+        return Refusal(tuple(m.text for m in r.ms if m.kind == "table"))
     plan = plan.with_filters(tuple(r.filters))
     if _trivial(plan) or (_counts_unknown_entity(mentions, plan) and not plan.filters):
         return Refusal((plan.entity,))

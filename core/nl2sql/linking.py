@@ -199,7 +199,8 @@ def _best_at(tokens: list[Token], i: int, lexicon: Lexicon) -> Mention:
         return Mention("keyword", i, i + 1, token.text, key="light")
     if token.kind == "word" and root(token.text) in lexicon.table_roots:
         return Mention("stop", i, i + 1, token.text)  # 'products ordered' in table orders
-    columns = lexicon.roots.get(root(token.text)) if token.kind == "word" else None
+    rooted = lexicon.roots.get(root(token.text), []) if token.kind == "word" else []
+    columns = _unambiguous(rooted)
     if columns:  # 'produced' -> producer: names a column, never picks one alone
         return Mention("verb", i, i + 1, token.text, columns=tuple(columns), strength=0)
     kind: MentionKind = "unknown"
@@ -228,9 +229,17 @@ def _match(window: list[Token], i: int, lexicon: Lexicon) -> Mention | None:
         return Mention("value", i, end, text, choices=choices)
     if any(e.kind == "table" for e in entries):
         return Mention("table", i, end, text)
-    if columns:
-        return Mention("column", i, end, text, columns=tuple(e.column for e in columns), strength=1)
+    partial = _unambiguous([e.column for e in columns])
+    if partial:
+        return Mention("column", i, end, text, columns=partial, strength=1)
     return None
+
+
+def _unambiguous(columns: list[ColumnInfo]) -> tuple[ColumnInfo, ...]:
+    """One word of several names ('enrollment' of undergraduate/graduate/total enrollment)
+    picks nothing among columns of the same kind; across kinds the role decides."""
+    kinds = [c.kind for c in columns]
+    return tuple(c for c in columns if kinds.count(c.kind) == 1)
 
 
 # Keywords that stay keywords even when a column happens to share the word.

@@ -40,6 +40,8 @@ def listing_plan(r: Reader, framing) -> Plan | None:
                 order = "asc" if step > 0 else "desc"
         plan = Plan(r.table, "position", select=tuple(targets), step=step, limit=1)
         return replace(plan, order=order) if order else plan
+    if r.having is not None:
+        return _counted_groups(r, targets)
     if targets:
         total = _total_of(r, targets)
         if total is not None:
@@ -51,6 +53,15 @@ def listing_plan(r: Reader, framing) -> Plan | None:
         return None  # nothing in the question at all
     r.take(*asked)
     return Plan(r.table, "rows")
+
+
+def _counted_groups(r: Reader, targets: list[ColumnInfo]) -> Plan | None:
+    """'which customers have more than 5 orders': groups kept by their number of rows."""
+    if len(targets) != 1 or r.having is None:
+        return None
+    op, values, entity = r.having
+    plan = Plan(r.table, "grouped", "count", group=targets[0], order="desc", entity=entity)
+    return replace(plan, having=(op, values))
 
 
 def _entity_after(r: Reader, first: int | None) -> ColumnInfo | None:

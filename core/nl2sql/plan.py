@@ -134,6 +134,7 @@ class Plan:
     anchor: Filter | None = None  # the named row(s) a neighbour/difference/same starts from
     step: int = 0  # neighbour: +1 next, -1 previous; difference: 1 signed, 0 absolute
     join: tuple[str, str] | None = None  # (other table, shared key column)
+    having: tuple[Op, tuple[Any, ...]] | None = None  # a condition on each group's row count
 
     def with_filters(self, filters: tuple[Filter, ...]) -> Plan:
         return replace(self, filters=filters)

@@ -29,6 +29,7 @@ class Reader:
     ms: list[Mention]
     used: set[int] = field(default_factory=set)
     filters: list[Filter] = field(default_factory=list)
+    having: tuple[Op, tuple[Any, ...], str] | None = None  # 'more than 5 orders' (per group)
 
     def at(self, i: int) -> Mention | None:
         return self.ms[i] if 0 <= i < len(self.ms) else None
@@ -231,8 +232,18 @@ def _compare(r: Reader, span: list[int], op: Op, values: tuple[Any, ...]) -> Non
     before = first - 1 - negate
     column = r.column_at(before, ("number",))
     named = before
-    if column is None:
+    if _counted_rows(r, last + 1):  # 'customers with more than 5 orders': not customer_id > 5
+        column = None
+    elif column is None:
         column, named = r.column_at(last + 1, ("number",)), last + 1
+    if column is None and r.is_kw(last + 1, "in"):  # 'more than 1,500 in attendance'
+        column, named = r.column_at(last + 2, ("number",)), last + 2
+        if column is not None:
+            r.take(last + 1)
+    if column is None and _counted_rows(r, last + 1):  # 'more than 5 orders'
+        r.take(*span, last + 1, *([first - 1] if negate else []))
+        r.having = (_FLIP.get(op, op) if negate else op, values, r.ms[last + 1].text)
+        return
     if column is None:
         return
     if negate:
@@ -241,6 +252,11 @@ def _compare(r: Reader, span: list[int], op: Op, values: tuple[Any, ...]) -> Non
     r.take(*span, named)
     r.take_preposition(min(named, first) - 1)
     r.filters.append(Filter((column,), op, values))
+
+
+def _counted_rows(r: Reader, i: int) -> bool:
+    m = r.at(i)
+    return bool(m and r.free(i) and (m.kind == "table" or r.is_kw(i, "rows", "times")))
 
 
 def read_number_equalities(r: Reader) -> None:

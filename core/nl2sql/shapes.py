@@ -58,9 +58,14 @@ def _grouped(plan: Plan) -> str:
     group = quote(plan.group.name)
     alias = quote(agg_alias(plan))
     order = group if plan.order is None else f"{alias} {plan.order.upper()}, {group}"
+    having = ""
+    if plan.having is not None:
+        op, values = plan.having
+        counted = Filter((), op, values)._one("count(*)")
+        having = f" HAVING {counted}"
     return (
         f"SELECT {group}, {agg_sql(plan)} AS {alias} {_from(plan)} "
-        f"GROUP BY {group} ORDER BY {order}"
+        f"GROUP BY {group}{having} ORDER BY {order}"
     )
 
 
@@ -223,6 +228,9 @@ def understanding(plan: Plan) -> str:
     text = text.removesuffix(note) if note else text
     if plan.filters and plan.shape != "share":
         text += " where " + " and ".join(f.describe() for f in plan.filters)
+    if plan.having is not None:
+        op, values = plan.having
+        text += ", keeping those whose count " + Filter((), op, values).describe().strip()
     text += note
     if plan.join is not None:
         text += f" (joining {plan.join[0]} on {plan.join[1].replace('_', ' ')})"

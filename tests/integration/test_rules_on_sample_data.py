@@ -216,6 +216,11 @@ CASES = [
          lambda o, c: o.groupby("region").revenue.sum().sort_values(ascending=False).head(1)),
     Case("which product has the lowest total quantity", "ranking",
          lambda o, c: o.groupby("product").quantity.sum().sort_values().head(1)),
+    Case("which customers have more than 12 orders", "mapping",
+         lambda o, c: o.customer_id.value_counts().loc[lambda n: n > 12].to_dict()),
+    Case("which products have at least 240 orders in 2024", "mapping",
+         lambda o, c: o[o.order_date.dt.year == 2024]["product"].value_counts()
+         .loc[lambda n: n >= 240].to_dict()),
     # trends
     Case("revenue per month", "mapping", lambda o, c: o.groupby(_month(o)).revenue.sum().to_dict()),
     Case("number of orders per month in 2024", "mapping",

@@ -229,6 +229,14 @@ def test_the_table_a_question_names_wins() -> None:
     assert 'FROM "customers"' in result.sql
 
 
+def test_groups_kept_by_their_number_of_rows() -> None:
+    result, sql = answered("which customers have more than 5 orders")
+    assert 'GROUP BY "customer_id" HAVING count(*) > 5' in result.sql
+    assert result.understanding == (
+        "Count of orders per customer id, keeping those whose count is more than 5, highest first"
+    )
+
+
 def test_two_tables_are_joined_on_their_shared_key() -> None:
     result, sql = answered("total revenue by country", ORDERS, CUSTOMERS)
     assert 'FROM "orders" JOIN "customers" USING ("customer_id")' in result.sql
