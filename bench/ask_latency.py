@@ -8,8 +8,9 @@ CSV of ``bench/ingest.py`` (same generator, same bytes; both are kept in ``bench
 reused), then for each question, interleaved so that a busy moment hits every variant:
 
   pipeline   core.ask.answer_question(tables, question, [], RulesEngine(), settings): draft,
-             guard, sandbox (a fresh locked in-memory DuckDB with the file ATTACHed
-             READ_ONLY), the count pass when the result passes the row cap, sentence, chart
+             guard, the query (handed to a query worker process, which opens a fresh locked
+             in-memory DuckDB with the file ATTACHed READ_ONLY; the count pass when the
+             result passes the row cap), sentence, chart
   raw        the SQL the pipeline produced, on a read-only connection to the same file
              that has already run it once: the query alone, DuckDB's caches warm
   raw_open   the same SQL on a fresh read-only connection: open the file, run, close
@@ -19,7 +20,9 @@ reused), then for each question, interleaved so that a busy moment hits every va
 A fresh RulesEngine per question is what the app does (one engine per ask). After the timed
 runs, a profile pass times each stage of the pipeline alone, to show where the time goes.
 Wall times depend on what else runs on the machine; the pipeline's CPU time (all threads of
-this process) is reported beside them. Nothing here asserts a timing.
+this process; a query worker's CPU is not in it) is reported beside them. To measure the
+committed code rather than a working tree being edited, run it from ``git archive HEAD``
+(see docs/benchmarks.md). Nothing here asserts a timing.
 """
 
 from __future__ import annotations
@@ -190,6 +193,7 @@ def profile_question(table: TableInfo, question: str, settings: Settings, repeat
         "run_query (sandbox, fetch, count)": lambda: run_query(
             sources, guarded.sql, limits, count_sql=guarded.unlimited_sql
         ),
+        **in_process_stage(sources, guarded, limits),
         "sentence + chart": lambda: (
             answer_sentence(draft.understanding, result.columns, result.rows, result.total_count),
             charts.choose_chart(result.columns, result.types, result.rows),
@@ -201,6 +205,21 @@ def profile_question(table: TableInfo, question: str, settings: Settings, repeat
     profile["fetch in an open sandbox"] = round(statistics.median(fetch_only.ms), 2)
     profile["count pass runs"] = result.truncated
     return profile
+
+
+def in_process_stage(sources, guarded, limits) -> dict[str, Timer]:
+    """run_query without its worker process, where the warehouse has one: the difference
+    is what handing the query to the worker and the rows back costs."""
+    from core import warehouse
+
+    in_process = getattr(warehouse, "run_query_in_process", None)
+    if in_process is None:
+        return {}
+    return {
+        "run_query_in_process (no worker)": lambda: in_process(
+            sources, guarded.sql, limits, count_sql=guarded.unlimited_sql
+        )
+    }
 
 
 def median_of(fn: Timer, repeat: int) -> float:
