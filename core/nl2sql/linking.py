@@ -83,6 +83,7 @@ class Lexicon:
     entries: dict[Phrase, list[_Entry]] = field(default_factory=lambda: defaultdict(list))
     roots: dict[str, list[ColumnInfo]] = field(default_factory=lambda: defaultdict(list))
     table_roots: set[str] = field(default_factory=set)
+    bags: list[tuple[frozenset[str], ColumnInfo]] = field(default_factory=list)
 
     def add(self, phrase: Phrase, entry: _Entry) -> None:
         if phrase and all(entry != e for e in self.entries[phrase]):
@@ -127,7 +128,10 @@ def build_lexicon(table: TableInfo) -> Lexicon:
         if len(phrase) == 1:
             lexicon.table_roots.add(root(phrase[0]))
     for column in table.columns:
-        for phrase, strength in column_phrases(column).items():
+        phrases = column_phrases(column)
+        bag = frozenset(w for p, s in phrases.items() if s == 3 for w in p)
+        lexicon.bags.append((bag, column))
+        for phrase, strength in phrases.items():
             lexicon.add(phrase, _Entry("column", strength, column))
             for word in phrase:
                 if (
@@ -211,7 +215,7 @@ def _match(window: list[Token], i: int, lexicon: Lexicon) -> Mention | None:
     """Claims for one span, best first: column, keyword, value, table, partial column."""
     words = tuple(t.text for t in window)
     phrase = tuple(stem(w) for w in words)
-    entries = lexicon.entries.get(phrase, [])
+    entries = lexicon.entries.get(phrase, []) or _words_of_one_column(phrase, lexicon)
     text = " ".join(t.raw for t in window)
     end = i + len(window)
     columns = sorted((e for e in entries if e.kind == "column"), key=lambda e: -e.strength)
@@ -233,6 +237,16 @@ def _match(window: list[Token], i: int, lexicon: Lexicon) -> Mention | None:
     if partial:
         return Mention("column", i, end, text, columns=partial, strength=1)
     return None
+
+
+def _words_of_one_column(phrase: Phrase, lexicon: Lexicon) -> list[_Entry]:
+    """'2012 gdp' for the header 'GDP (USD bln) 2012': words of exactly one column's name."""
+    if len(phrase) < 2 or phrase[0] in STOP_WORDS or phrase[-1] in STOP_WORDS:
+        return []
+    if all(w in GENERIC or w in STOP_WORDS for w in phrase):
+        return []
+    hits = [column for bag, column in lexicon.bags if set(phrase) <= bag]
+    return [_Entry("column", 2, hits[0])] if len(hits) == 1 else []
 
 
 def _unambiguous(columns: list[ColumnInfo]) -> tuple[ColumnInfo, ...]:
@@ -283,11 +297,11 @@ def _named_date(tokens: list[Token], i: int) -> Mention | None:
     month = MONTHS.get(tokens[i].text)
     if month and (year := _year(nxt)):
         return _month_mention(tokens, i, i + 2, year, month)
-    if month and nxt and nxt.kind == "number" and i + 2 < len(tokens):
+    if month and nxt and nxt.number is not None and i + 2 < len(tokens):
         year = _year(tokens[i + 2])
         if year and nxt.number and 1 <= nxt.number <= 31:
             return _day_mention(tokens, i, i + 3, year, month, int(nxt.number))
-    if tokens[i].kind == "number" and nxt and (month := MONTHS.get(nxt.text)):
+    if tokens[i].number is not None and nxt and (month := MONTHS.get(nxt.text)):
         year = _year(tokens[i + 2]) if i + 2 < len(tokens) else None
         if year and tokens[i].number and 1 <= tokens[i].number <= 31:
             return _day_mention(tokens, i, i + 3, year, month, int(tokens[i].number))

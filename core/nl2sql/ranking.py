@@ -161,8 +161,8 @@ def difference_plan(r: Reader, at: int) -> Plan | None:
     """'difference in gold between A and B', 'how many more points did A score than B'."""
     r.take(at)
     signed = r.ms[at].text.startswith("how ")
-    for i in r.free_indexes("keyword"):
-        if r.ms[i].key == "between":
+    for i in r.free_indexes("keyword"):  # 'between A and B', 'A over B', 'A than B'
+        if r.ms[i].key == "between" or r.ms[i].text in ("over", "than", "compared to"):
             r.take(i)
     pair = anchor_pair(r)
     measure = measure_at(r, at + 1) or _free_measure(r)

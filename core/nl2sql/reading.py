@@ -189,8 +189,10 @@ def _shared_columns(ms: list[Mention]) -> tuple[ColumnInfo, ...]:
 
 
 def _named_column(r: Reader, run: list[int], candidates: tuple[ColumnInfo, ...]):
-    """'region Europe', 'Europe region', 'produced by Chaos' name the value's column."""
-    before = [run[0] - 2, run[0] - 1] if r.is_kw(run[0] - 1, "by") else [run[0] - 1]
+    """'region Europe', 'Europe region', 'produced by Chaos', 'the position of WR' name the
+    value's column."""
+    glued = r.is_kw(run[0] - 1, "by", "in", "eq")
+    before = [run[0] - 2, run[0] - 1] if glued else [run[0] - 1]
     for used in (before, [run[-1] + 1]):
         m = r.at(used[0])
         if m and m.kind in ("column", "verb") and r.free(used[0]):
@@ -263,15 +265,25 @@ def read_number_equalities(r: Reader) -> None:
     """'9 points', 'points of 9', or a number that is a known cell value ('the 1985 one')."""
     for i in r.free_indexes("number"):
         m = r.ms[i]
-        for j in (i + 1, i - 1):
+        # '9 points', 'points 9', 'an output of 1', '31,840 in attendance'
+        linked = (j for j in (i + 1, i - 1, i + 2, i - 2) if _linkable(r, i, j))
+        for j in linked:
             column = r.column_at(j, ("number",))
             if column is not None and m.number is not None and _in_range(column, m.number):
-                r.take(i, j)
+                r.take(*range(min(i, j), max(i, j) + 1))
                 r.take_preposition(min(i, j) - 1)
                 r.filters.append(Filter((column,), "=", (m.number,)))
                 break
         else:
             _number_as_value(r, i)
+
+
+def _linkable(r: Reader, i: int, j: int) -> bool:
+    """Next to the number, or one 'of' / 'in' / 'equal to' away."""
+    if abs(i - j) == 1:
+        return True
+    between = (i + j) // 2
+    return r.is_kw(between, "in", "eq")
 
 
 def _in_range(column: ColumnInfo, number: float) -> bool:

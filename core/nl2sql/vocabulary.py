@@ -62,8 +62,8 @@ def tokenize(question: str) -> list[Token]:
             tokens.append(Token(raw.replace("/", "-"), raw, "date"))
         elif group == "num":
             tokens.append(Token(raw, raw, "number", parse_number(raw)))
-        elif group == "ordinal":
-            tokens.append(Token(raw, match.group(0), "number", float(raw)))
+        elif group == "ordinal":  # a word ('7th' can be a cell) that also reads as a day
+            tokens.append(Token(match.group(0), match.group(0), "word", float(raw)))
         elif group == "sym":
             tokens.append(Token(raw, raw, "word"))
         else:

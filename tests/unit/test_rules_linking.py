@@ -181,3 +181,35 @@ def test_tokens_keep_quoted_phrases_whole() -> None:
         ("word", "over"),
         ("number", "1,000"),
     ]
+
+
+ECONOMY = TableInfo(
+    "economy",
+    50,
+    (
+        ColumnInfo("country", "Country", "VARCHAR", 0, 50, top_values=(("Albania", 1),)),
+        ColumnInfo("gdp_usd_bln_2012", "GDP (USD bln) 2012", "DOUBLE", 0, 50, 1.0, 900.0),
+        ColumnInfo("gdp_usd_bln_2017", "GDP (USD bln) 2017", "DOUBLE", 0, 50, 1.0, 990.0),
+        ColumnInfo("finish", "Finish", "VARCHAR", 0, 9, top_values=(("7th", 2), ("1st", 1))),
+    ),
+    "economy.csv",
+)
+
+
+def test_words_of_one_column_name_pick_it_out() -> None:
+    mention = next(m for m in link("gdp in 2012 gdp for Albania", ECONOMY) if m.text == "2012 gdp")
+    assert mention.kind == "column" and mention.columns[0].name == "gdp_usd_bln_2012"
+
+
+def test_a_word_shared_by_same_kind_columns_links_neither() -> None:
+    assert [m.kind for m in link("gdp", ECONOMY)] == ["unknown"]
+
+
+def test_an_ordinal_is_a_cell_value_and_a_day() -> None:
+    assert first_in("finish 7th", ECONOMY, "value").choices[0][1] == "7th"
+    span = first("on march 3rd 2024", "date").span
+    assert span.start == date(2024, 3, 3)
+
+
+def first_in(question: str, table: TableInfo, kind: str) -> Mention:
+    return next(m for m in link(question, table) if m.kind == kind)
