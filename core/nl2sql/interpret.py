@@ -20,6 +20,7 @@ from core.nl2sql.measures import (
     share_plan,
     unique,
 )
+from core.nl2sql.periods import read_dates
 from core.nl2sql.plan import Plan
 from core.nl2sql.ranking import (
     COUNTING_SUPERLATIVES,
@@ -32,11 +33,11 @@ from core.nl2sql.ranking import (
 from core.nl2sql.reading import (
     Reader,
     read_comparisons,
-    read_dates,
     read_number_equalities,
     read_values,
     summary_filters,
 )
+from core.nl2sql.vocabulary import stem, word_set
 
 _ENTITY_SLOT = frozenset({"count"})
 
@@ -87,10 +88,18 @@ def _redundant(m: Mention, plan: Plan | None) -> bool:
 
 
 def _counts_unknown_entity(mentions: list[Mention], plan: Plan) -> bool:
-    """'how many X' where X names nothing in the data: fine to narrow rows, not on its own."""
-    return plan.agg == "count" and any(
+    """'how many X' where X names nothing in the data: rows, if something narrows them or
+    groups them ('who directed the most cartoons'), unless X is an outcome the data may
+    record in a column of its own ('the most wins')."""
+    guessed = any(
         m.kind == "table" and m.key == "entity" and m.text == plan.entity for m in mentions
     )
+    if plan.agg != "count" or not guessed:
+        return False
+    return plan.group is None or stem(plan.entity) in _OUTCOMES
+
+
+_OUTCOMES = word_set("win loss lose defeat victory draw tie goal point medal vote run assist")
 
 
 def _trivial(plan: Plan) -> bool:

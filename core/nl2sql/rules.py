@@ -3,7 +3,9 @@
 It answers only when every word of the question was accounted for (a column, a cell value,
 a number, a date, or a known function or stop word); otherwise it says which words it could
 not map and offers phrasings built from the real column names. Pipeline:
-linking (words -> mentions) -> reading (filters) -> interpret (shape) -> shapes (SQL).
+vocabulary + linking (words -> mentions) -> reading, periods (filters) -> interpret with
+measures, ranking, listing (the question's shape, a Plan) -> shapes (SQL, understanding)
+-> phrases (the answer sentence).
 """
 
 from __future__ import annotations
