@@ -103,6 +103,8 @@ class UserRun:
     submitted: int = 0  # questions sent (Enter pressed)
     unconfirmed: bool = False  # Enter pressed, the server has not drawn the answer yet
     shots: str = ""  # where failed steps leave a screenshot
+    # The server's CPU from one Enter to the next: its cost per question when alone.
+    server_cpu_s: list[float] = field(default_factory=list)
     shown_errors: set[str] = field(default_factory=set)
 
 
@@ -285,6 +287,17 @@ class ResourceSampler:
         return rss / 1e6
 
 
+def tree_cpu_s(root: psutil.Process) -> float:
+    total = 0.0
+    for process in tree(root):
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def tree(root: psutil.Process) -> list[psutil.Process]:
     try:
         return [root, *root.children(recursive=True)]
@@ -376,6 +389,7 @@ async def ask_questions(page, run: UserRun, index: int, args) -> None:
     pause = random.Random(index)
     for number in range(args.questions):
         question = QUESTIONS[(index + number) % len(QUESTIONS)]
+        cpu_before = tree_cpu_s(args.server_root)
         try:
             run.latencies_s.append(await ask(page, run, question, number))
         except Exception as error:  # noqa: BLE001 - counted; the user goes on asking
@@ -383,6 +397,7 @@ async def ask_questions(page, run: UserRun, index: int, args) -> None:
             await failed_here(page, run, f"question-{number + 1}")
         await page_errors(page, run)
         await asyncio.sleep(args.think_s * pause.uniform(0.5, 1.5))
+        run.server_cpu_s.append(round(tree_cpu_s(args.server_root) - cpu_before, 2))
 
 
 async def ask(page, run: UserRun, question: str, number: int) -> float:
@@ -567,6 +582,7 @@ def summarise(runs, counts, pipeline_ms, sampler, log_path, elapsed_s, args, csv
             "p95": percentile([s for run in runs for s in run.first_words_s], 0.95),
         },
         "pipeline_ms_stored": pipeline_ms,
+        "server_cpu_per_question_s": runs[0].server_cpu_s if len(runs) == 1 else None,
         "step_p50_s": {
             name: percentile([r.steps_s[name] for r in runs if name in r.steps_s], 0.5)
             for name in ("register", "new_chat", "upload")
@@ -616,8 +632,8 @@ def run(args) -> dict:
             ]
             try:
                 started = time.perf_counter()
-                root = psutil.Process(server.proc.pid)
-                with ResourceSampler(root, postmaster(pg_folder)) as sampler:
+                args.server_root = psutil.Process(server.proc.pid)
+                with ResourceSampler(args.server_root, postmaster(pg_folder)) as sampler:
                     budget = deadline - time.monotonic() - SETTLE_S
                     asyncio.run(drive(server.url, csv, args, runs, budget))
                 elapsed = time.perf_counter() - started
