@@ -3,7 +3,8 @@
     python bench/load.py                          # 20 users, 10 questions each, ~2 minutes
     python bench/load.py --users 5 --stagger-s 6
 
-The server is ``streamlit run app.py`` on a free port of 127.0.0.1 with ``ASK_ENGINE=rules``,
+The server is ``streamlit run app.py`` from a ``git archive HEAD`` snapshot (``--working-tree``
+serves the checkout instead), file watcher off, on a free port of 127.0.0.1, ``ASK_ENGINE=rules``,
 ``DATA_DIR`` in a temporary folder and ``DATABASE_URL`` pointing at a fresh database: an
 embedded PostgreSQL in that folder, or a new database on ``TEST_DATABASE_URL`` when it is set
 (dropped at the end). One Chromium runs one browser context per user, driven by Playwright's
@@ -16,10 +17,11 @@ Figures: per-question latency from pressing Enter to the answer's table being vi
 p95, max); errors (any failed step, any error or exception box on the page, any answer
 shown as a warning, any traceback in the server log); lost or duplicated messages (from
 PostgreSQL afterwards: each user must have exactly one chat holding one `user` and one
-`assistant` message per question); the server's peak RSS (its process tree, sampled every
-0.5 s) and the embedded PostgreSQL's; CPU load. Everything stops at ``--hard-stop-s``.
-The browser shares the machine with the server, so on a small machine the latencies include
-waiting for CPU the browser holds: the report gives the load average and CPU use to show it.
+`assistant` message per question sent); the server's peak RSS (its process tree, with the
+query workers, sampled every 0.5 s) and the embedded PostgreSQL's. Everything stops at
+``--hard-stop-s``. The browser shares the machine with the server, so on a small machine the
+latencies include waiting for CPU the browser holds: the report gives the CPU seconds of the
+server, PostgreSQL and the browser, the machine's CPU use and the load average to show it.
 """
 
 from __future__ import annotations
