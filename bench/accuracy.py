@@ -92,6 +92,8 @@ def _same(a: Any, b: str) -> bool:
         a = a.date() if a.time() == datetime.min.time() else a
     if isinstance(a, date) and not isinstance(a, datetime):
         return a == _date(b.strip())
+    if isinstance(a, str) and (day := _date(a.strip()[:10])) and _date(b.strip()):
+        return day == _date(b.strip())  # the CLI's JSON carries dates as ISO text
     left, right = _norm(a), _norm(b)
     x, y = _number(left), _number(right)
     if x is not None and y is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -25,7 +24,6 @@ from core.nl2sql.vocabulary import (
     STOP_WORDS,
     UNITS,
     Token,
-    normalise,
     root,
     stem,
     synonyms,
@@ -333,11 +331,3 @@ def _day_mention(tokens: list[Token], i: int, end: int, year: int, month: int, d
 
 def year_span(year: int) -> DateSpan:
     return DateSpan(date(year, 1, 1), date(year + 1, 1, 1), str(year), "year")
-
-
-def unknown_words(mentions: Sequence[Mention]) -> list[str]:
-    return [m.text for m in mentions if m.kind == "unknown"]
-
-
-def same_text(a: str, b: str) -> bool:
-    return normalise(a) == normalise(b)

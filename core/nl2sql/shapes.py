@@ -113,8 +113,9 @@ def _top(plan: Plan) -> str:
             f"ORDER BY {measure} {direction} LIMIT {plan.limit}"
         )
     alias = quote(agg_alias(plan))
+    labelled = f"{quote(plan.group.name)} IS NOT NULL"  # an empty label is no answer
     return (
-        f"SELECT {group_sql}, {agg_sql(plan)} AS {alias} {_from(plan)} "
+        f"SELECT {group_sql}, {agg_sql(plan)} AS {alias} {_from(plan, (labelled,))} "
         f"GROUP BY {group_alias} ORDER BY {alias} {direction} NULLS LAST LIMIT {plan.limit}"
     )
 
