@@ -34,7 +34,7 @@ import duckdb  # noqa: E402
 
 from core.catalog import ColumnInfo, TableInfo, column_kind  # noqa: E402
 
-DEFAULT_SET = Path("/work/shared/eval/wtq-train")
+DEFAULT_SET = ROOT.parent / "shared" / "eval" / "wtq-train"
 TOP_VALUES_MAX_DISTINCT = 50
 
 
