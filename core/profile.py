@@ -23,7 +23,7 @@ import duckdb
 
 from core.catalog import ColumnInfo, column_kind
 
-TOP_VALUES = 10  # kept per column
+TOP_VALUES = 100  # kept per column: the rules engine knows cell values only from these
 TOP_VALUES_MAX_DISTINCT = 100  # above this, a text column gets no top values
 SAMPLE_VALUES = 5
 SAMPLE_ROWS = 200
