@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import NotFoundError, ValidationError
+from core.ids import parse_id
 from core.log import event
 from core.models import Chat, Message
 
@@ -52,18 +53,9 @@ def _message(m: Message) -> ChatMessage:
     return ChatMessage(m.id, m.chat_id, m.role, m.content, m.sql, m.payload, m.created_at)  # type: ignore[arg-type]
 
 
-def _as_uuid(value: uuid.UUID | str) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def owned_chat(session: Session, user_id: uuid.UUID, chat_id: uuid.UUID | str) -> Chat:
     """The ORM row for one of the user's chats, for other core modules."""
-    cid = _as_uuid(chat_id)
+    cid = parse_id(chat_id)
     chat = session.get(Chat, cid) if cid else None
     if chat is None or chat.user_id != user_id:
         raise NotFoundError("That chat does not exist or is not yours.")
@@ -176,7 +168,7 @@ def list_messages(
 
 
 def get_message(session: Session, user_id: uuid.UUID, message_id: uuid.UUID | str) -> ChatMessage:
-    mid = _as_uuid(message_id)
+    mid = parse_id(message_id)
     message = session.get(Message, mid) if mid else None
     if message is None:
         raise NotFoundError("That message does not exist or is not yours.")

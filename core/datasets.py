@@ -24,6 +24,7 @@ from core.catalog import ColumnInfo, TableInfo
 from core.chats import owned_chat
 from core.config import Settings
 from core.errors import NotFoundError, ValidationError
+from core.ids import parse_id
 from core.log import event
 from core.models import ColumnMetadata, Dataset
 from core.naming import validate_table_name
@@ -58,18 +59,9 @@ def dataset_path(settings: Settings, dataset_id: uuid.UUID) -> Path:
     return settings.datasets_dir / f"{dataset_id}.duckdb"
 
 
-def _as_uuid(value: uuid.UUID | str) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def owned_dataset(session: Session, user_id: uuid.UUID, dataset_id: uuid.UUID | str) -> Dataset:
     """The ORM row of one of the user's datasets, for other core modules."""
-    did = _as_uuid(dataset_id)
+    did = parse_id(dataset_id)
     dataset = session.get(Dataset, did) if did else None
     if dataset is None or dataset.user_id != user_id:
         raise NotFoundError("That table does not exist or is not yours.")

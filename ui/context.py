@@ -42,3 +42,13 @@ def current_user() -> auth.UserInfo | None:
 def user_id():
     """The signed-in user's id; the frame guarantees one on every page but sign-in."""
     return st.session_state["user_id"]
+
+
+def chat_id_or_stop(title: str):
+    """The open chat's id; with none open, the page says how to start one and stops."""
+    chat_id = st.session_state.get("chat_id")
+    if chat_id is None:
+        st.title(title)
+        st.info("Start a chat with **New chat** in the sidebar, then upload a CSV to start.")
+        st.stop()
+    return chat_id

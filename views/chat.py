@@ -8,12 +8,7 @@ from core import chats, datasets, suggestions
 from ui import answer, asking, chat_header, context, errors, upload
 
 uid = context.user_id()
-chat_id = st.session_state.get("chat_id")
-
-if chat_id is None:
-    st.title("Welcome to Tabletalk")
-    st.info("Start a chat with **New chat** in the sidebar, then upload a CSV to start.")
-    st.stop()
+chat_id = context.chat_id_or_stop("Welcome to Tabletalk")
 
 with errors.shown(), context.db() as session:
     chat = chats.get_chat(session, uid, chat_id)

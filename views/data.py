@@ -8,11 +8,7 @@ from core import chats, datasets
 from ui import context, dataset_panel, errors, upload
 
 uid = context.user_id()
-chat_id = st.session_state.get("chat_id")
-if chat_id is None:
-    st.title("Data")
-    st.info("Start a chat with **New chat** in the sidebar, then upload a CSV to start.")
-    st.stop()
+chat_id = context.chat_id_or_stop("Data")
 
 with errors.shown(), context.db() as session:
     chat = chats.get_chat(session, uid, chat_id)
