@@ -10,7 +10,6 @@ import argparse
 import getpass
 import json
 import logging
-import re
 import sys
 import tempfile
 from dataclasses import asdict, replace
@@ -58,25 +57,16 @@ def cmd_users_list(_args) -> int:
     return 0
 
 
-def table_name_for(path: Path, taken: set[str]) -> str:
-    base = re.sub(r"[^0-9a-z]+", "_", path.stem.lower()).strip("_") or "data"
-    if base[0].isdigit():
-        base = "t_" + base
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base}_{n}", n + 1
-    taken.add(name)
-    return name
-
-
 def load_tables(paths: list[Path], work: Path):
     """Each CSV becomes a DuckDB dataset file and a profiled table named after its file."""
     from core.catalog import TableInfo
     from core.ingest import build_dataset_file
+    from core.naming import table_name_for
 
     tables, taken = [], set()
     for path in paths:
-        name = table_name_for(path, taken)
+        name = table_name_for(path.name, taken)
+        taken.add(name)
         dest = work / f"{name}.duckdb"
         built = build_dataset_file(path, dest, original_filename=path.name)
         tables.append(TableInfo(name, built.row_count, built.columns, path.name, dest))
